@@ -7,8 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
-  build-essential cmake ninja-build ccache pkg-config clang-format
-  librdkafka-dev libsimdjson-dev libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev
+  build-essential curl cmake ninja-build ccache pkg-config clang-format
+  librdkafka-dev libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev
   libgtest-dev googletest python3-venv time
 )
 
@@ -26,6 +26,27 @@ if ((${#missing[@]})); then
   $SUDO apt-get install -y -q "${missing[@]}" || {
     $SUDO apt-get update -q && $SUDO apt-get install -y -q "${missing[@]}"
   }
+fi
+
+# simdjson is built from the upstream single-header amalgamation as a static library with
+# hidden symbols: the pyarrow wheel's libparquet exports its own (different) simdjson,
+# and a shared libsimdjson would be cross-wired with it by the dynamic linker.
+# The tarball comes from Debian's mirror (the exact sources of Debian's 3.0.1 package).
+CACHE_DIR=${XDG_CACHE_HOME:-$HOME/.cache}/sluice
+SIMDJSON_VERSION=3.0.1
+SIMDJSON_SHA256=156b1bc5eb0561b2bd166b46d191fd3d95a3e709cc63761477d3b7aec2b6e9ed
+SIMDJSON_DIR=$CACHE_DIR/simdjson-$SIMDJSON_VERSION
+if [[ ! -f $SIMDJSON_DIR/singleheader/simdjson.cpp ]]; then
+  mkdir -p "$CACHE_DIR"
+  tarball=$CACHE_DIR/simdjson_$SIMDJSON_VERSION.orig.tar.gz
+  if [[ ! -f $tarball ]] || ! echo "$SIMDJSON_SHA256  $tarball" | sha256sum -c --quiet 2>/dev/null; then
+    echo "deps: downloading simdjson $SIMDJSON_VERSION sources"
+    curl -sSfL -o "$tarball.part" \
+      "http://deb.debian.org/debian/pool/main/s/simdjson/simdjson_$SIMDJSON_VERSION.orig.tar.gz"
+    echo "$SIMDJSON_SHA256  $tarball.part" | sha256sum -c --quiet
+    mv "$tarball.part" "$tarball"
+  fi
+  tar xzf "$tarball" -C "$CACHE_DIR" "simdjson-$SIMDJSON_VERSION/singleheader"
 fi
 
 PYTHON=${PYTHON:-python3}
