@@ -1,5 +1,6 @@
 #include "expr/compiler.h"
 
+#include <algorithm>
 #include <limits>
 #include <map>
 #include <set>
@@ -139,6 +140,20 @@ struct ExprCompiler::Typed {
 };
 
 bool IsAggregateFunction(std::string_view name) { return AggregateNames().count(name) > 0; }
+
+arrow::Status CheckFunctionNames(const Node& node) {
+  if (node.kind == Node::Kind::kCall) {
+    static const std::set<std::string> kOperators = {
+        "and", "or", "not", "=",      "!=",      "<",           "<=",      ">",  ">=",   "+",    "-",
+        "*",   "/",  "||",  "negate", "is_null", "is_not_null", "between", "in", "like", "case", "cast"};
+    auto names = AllFunctionNames();
+    if (!kOperators.count(node.name) && std::find(names.begin(), names.end(), node.name) == names.end()) {
+      return ErrorAt(node, "unknown function '" + node.name + "'" + DidYouMean(node.name, names));
+    }
+  }
+  for (const auto& child : node.children) ARROW_RETURN_NOT_OK(CheckFunctionNames(child));
+  return arrow::Status::OK();
+}
 
 ExprCompiler::ExprCompiler(std::shared_ptr<arrow::Schema> schema) : schema_(std::move(schema)) {}
 

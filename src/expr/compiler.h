@@ -55,4 +55,8 @@ class ExprCompiler {
 // True for the names of aggregate functions (count, sum, avg, ...).
 bool IsAggregateFunction(std::string_view name);
 
+// Fails, naming the closest known function, when `node` calls a function that is
+// neither a scalar function nor an aggregate.
+arrow::Status CheckFunctionNames(const Node& node);
+
 }  // namespace sluice

@@ -1,0 +1,58 @@
+#include "state/watermark.h"
+
+#include <algorithm>
+
+namespace sluice {
+
+WatermarkTracker::PartitionState* WatermarkTracker::Find(int32_t id) {
+  if (last_ != nullptr && last_->id == id) return last_;
+  for (auto& p : partitions_) {
+    if (p.id == id) return last_ = &p;
+  }
+  partitions_.push_back(PartitionState{id});
+  return last_ = &partitions_.back();
+}
+
+void WatermarkTracker::AddPartition(PartitionId partition) { Find(partition.value()); }
+
+int64_t WatermarkTracker::WatermarkOf(const PartitionState& p) const {
+  if (!p.has_data) return kWatermarkMin.value();
+  // Saturate instead of wrapping for event times near the int64 minimum.
+  return p.max_time < kWatermarkMin.value() + delay_ ? kWatermarkMin.value() : p.max_time - delay_;
+}
+
+void WatermarkTracker::Advance(const int64_t* times, const int32_t* partitions, int64_t n,
+                               int64_t* thresholds) {
+  const int64_t pipeline = Current().value();
+  for (int64_t i = 0; i < n; ++i) {
+    PartitionState* p = Find(partitions ? partitions[i] : 0);
+    thresholds[i] = std::max(WatermarkOf(*p), pipeline);
+    if (!p->has_data || times[i] > p->max_time) p->max_time = times[i];
+    p->has_data = true;
+    p->idle = false;
+  }
+}
+
+void WatermarkTracker::SetIdle(PartitionId partition, bool idle) { Find(partition.value())->idle = idle; }
+
+Watermark WatermarkTracker::Current() const {
+  if (finished_) return kWatermarkMax;
+  bool any = false;
+  int64_t minimum = kWatermarkMax.value();
+  for (const auto& p : partitions_) {
+    if (p.idle) continue;
+    any = true;
+    minimum = std::min(minimum, WatermarkOf(p));
+  }
+  if (any) pipeline_ = std::max(pipeline_, minimum);
+  return Watermark(pipeline_);
+}
+
+Watermark WatermarkTracker::PartitionWatermark(PartitionId partition) const {
+  for (const auto& p : partitions_) {
+    if (p.id == partition.value()) return Watermark(WatermarkOf(p));
+  }
+  return kWatermarkMin;
+}
+
+}  // namespace sluice

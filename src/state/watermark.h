@@ -1,0 +1,62 @@
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "common/types.h"
+
+namespace sluice {
+
+// Event-time progress of a pipeline.
+//
+// Per source partition: watermark(p) = (max event time seen in p) - delay, or "none"
+// before p has data. The pipeline watermark is the minimum over the known, non-idle
+// partitions and never moves backwards. A record is judged for lateness against
+// max(watermark of its partition before it, pipeline watermark): within a partition
+// this depends only on the order of records, never on how they were batched, and a
+// record can never land in a window the pipeline has already emitted.
+//
+// Not thread-safe: owned by the pipeline thread.
+class WatermarkTracker {
+ public:
+  explicit WatermarkTracker(Duration delay) : delay_(delay.count()) {}
+
+  // Declares a partition that holds the pipeline watermark back until it has data or
+  // is marked idle (Kafka assignments). File sources need not call it.
+  void AddPartition(PartitionId partition);
+
+  // For each of n records (event times `times`, partitions `partitions`, in arrival
+  // order) writes the watermark that judges it to thresholds[i], then advances its
+  // partition. `partitions` may be null: every record is in partition 0.
+  void Advance(const int64_t* times, const int32_t* partitions, int64_t n, int64_t* thresholds);
+
+  // An idle partition no longer holds the pipeline watermark back (until it has data).
+  void SetIdle(PartitionId partition, bool idle);
+
+  // Ends the input: the pipeline watermark becomes kWatermarkMax.
+  void Finish() { finished_ = true; }
+
+  // The pipeline watermark (kWatermarkMin before any data, kWatermarkMax after Finish).
+  Watermark Current() const;
+
+  // The watermark of one partition (kWatermarkMin when it has no data).
+  Watermark PartitionWatermark(PartitionId partition) const;
+
+ private:
+  struct PartitionState {
+    int32_t id;
+    bool has_data = false;
+    bool idle = false;
+    int64_t max_time = 0;
+  };
+  PartitionState* Find(int32_t id);
+  int64_t WatermarkOf(const PartitionState& p) const;
+
+  int64_t delay_;
+  bool finished_ = false;
+  mutable int64_t pipeline_ = kWatermarkMin.value();  // monotone
+  std::vector<PartitionState> partitions_;
+  PartitionState* last_ = nullptr;
+};
+
+}  // namespace sluice

@@ -1,0 +1,215 @@
+#include "window/window_aggregator.h"
+
+#include <arrow/api.h>
+#include <arrow/json/from_string.h>
+#include <gtest/gtest.h>
+
+#include "common/time_util.h"
+#include "schema/schema.h"
+#include "state/watermark.h"
+
+namespace sluice {
+namespace {
+
+constexpr int64_t kMinute = 60'000'000;
+
+std::shared_ptr<arrow::Schema> InputSchema() {
+  return arrow::schema({arrow::field("device", arrow::utf8()), arrow::field("t", TimestampType()),
+                        arrow::field("v", arrow::float64())});
+}
+
+struct Event {
+  std::string device;
+  int64_t t;
+  std::optional<double> v;
+};
+
+std::shared_ptr<arrow::RecordBatch> MakeBatch(const std::vector<Event>& events) {
+  arrow::StringBuilder devices;
+  arrow::TimestampBuilder times(TimestampType(), arrow::default_memory_pool());
+  arrow::DoubleBuilder values;
+  for (const auto& e : events) {
+    EXPECT_TRUE(devices.Append(e.device).ok());
+    EXPECT_TRUE(times.Append(e.t).ok());
+    EXPECT_TRUE((e.v ? values.Append(*e.v) : values.AppendNull()).ok());
+  }
+  arrow::ArrayVector columns(3);
+  EXPECT_TRUE(devices.Finish(&columns[0]).ok());
+  EXPECT_TRUE(times.Finish(&columns[1]).ok());
+  EXPECT_TRUE(values.Finish(&columns[2]).ok());
+  return arrow::RecordBatch::Make(InputSchema(), static_cast<int64_t>(events.size()), columns);
+}
+
+// Renders every row as "start..end device a b ..." with times as minutes.
+std::vector<std::string> Rows(const std::shared_ptr<arrow::RecordBatch>& batch) {
+  std::vector<std::string> rows;
+  if (!batch) return rows;
+  for (int64_t r = 0; r < batch->num_rows(); ++r) {
+    auto start = std::static_pointer_cast<arrow::TimestampArray>(batch->column(0))->Value(r) / kMinute;
+    auto end = std::static_pointer_cast<arrow::TimestampArray>(batch->column(1))->Value(r) / kMinute;
+    std::string row = std::to_string(start) + ".." + std::to_string(end);
+    for (int c = 2; c < batch->num_columns(); ++c)
+      row += " " + batch->column(c)->GetScalar(r).ValueOrDie()->ToString();
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+class Harness {
+ public:
+  Harness(WindowSpec window, Duration delay,
+          std::vector<AggregateOutput> outputs = {{"n", "count(*)", ""}, {"avg_v", "avg(v)", ""}})
+      : tracker_(delay) {
+    auto plan = AggregationPlan::Make("agg", window, {"device"}, "", outputs, InputSchema()).ValueOrDie();
+    aggregator_ = WindowAggregator::Make(std::move(plan)).ValueOrDie();
+  }
+
+  // Feeds events in batches of `batch_size`, emitting after each batch; returns every
+  // emitted row and (in late_) the late events' indexes.
+  std::vector<std::string> Feed(const std::vector<Event>& events, size_t batch_size, bool drain) {
+    std::vector<std::string> out;
+    for (size_t begin = 0; begin < events.size(); begin += batch_size) {
+      std::vector<Event> part(events.begin() + begin,
+                              events.begin() + std::min(events.size(), begin + batch_size));
+      auto batch = MakeBatch(part);
+      auto times = std::static_pointer_cast<arrow::TimestampArray>(batch->column(1));
+      std::vector<int64_t> thresholds(part.size());
+      tracker_.Advance(times->raw_values(), nullptr, batch->num_rows(), thresholds.data());
+      std::vector<int32_t> late;
+      EXPECT_TRUE(aggregator_->Consume(*batch, times->raw_values(), thresholds.data(), 0, &late).ok());
+      for (int32_t r : late) late_.push_back(static_cast<int>(begin) + r);
+      auto emitted = aggregator_->Emit(tracker_.Current(), 0).ValueOrDie();
+      for (auto& row : Rows(emitted)) out.push_back(row);
+    }
+    if (drain) {
+      tracker_.Finish();
+      for (auto& row : Rows(aggregator_->Emit(tracker_.Current(), 0).ValueOrDie())) out.push_back(row);
+    }
+    return out;
+  }
+
+  std::vector<int> late_;
+  WatermarkTracker tracker_;
+  std::unique_ptr<WindowAggregator> aggregator_;
+};
+
+TEST(WindowAggregator, TumblingBoundariesAreHalfOpen) {
+  Harness h(WindowSpec::Tumbling(std::chrono::minutes(1)).ValueOrDie(), std::chrono::minutes(2));
+  auto rows = h.Feed({{"a", 0, 1.0}, {"a", kMinute - 1, 3.0}, {"a", kMinute, 10.0}, {"b", 0, std::nullopt}},
+                     100, true);
+  EXPECT_EQ(rows, (std::vector<std::string>{"0..1 a 2 2", "0..1 b 1 null", "1..2 a 1 10"}));
+}
+
+TEST(WindowAggregator, EmitsOnlyWhenTheWatermarkPassesTheEnd) {
+  Harness h(WindowSpec::Tumbling(std::chrono::minutes(1)).ValueOrDie(), std::chrono::minutes(2));
+  EXPECT_TRUE(h.Feed({{"a", 0, 1.0}, {"a", 3 * kMinute - 1, 1.0}}, 10, false).empty());
+  // max event time 3:00 -> watermark 1:00 = end of window [0, 1)
+  EXPECT_EQ(h.Feed({{"a", 3 * kMinute, 1.0}}, 10, false), std::vector<std::string>{"0..1 a 1 1"});
+}
+
+TEST(WindowAggregator, OutOfOrderWithinTheWatermarkAndLateRows) {
+  Harness h(WindowSpec::Tumbling(std::chrono::minutes(1)).ValueOrDie(), std::chrono::minutes(2));
+  auto rows = h.Feed({{"a", 5 * kMinute, 1.0},
+                      {"a", 3 * kMinute + 1, 2.0},  // 1:59 behind: on time for [3, 4)
+                      {"a", 3 * kMinute - 1, 3.0},  // window [2, 3) ended at watermark 3:00: late
+                      {"a", 10 * kMinute, 4.0},
+                      {"a", 8 * kMinute, 5.0}},  // window [8, 9) ends after watermark 8:00: on time
+                     100, true);
+  EXPECT_EQ(h.late_, std::vector<int>{2});
+  EXPECT_EQ(rows, (std::vector<std::string>{"3..4 a 1 2", "5..6 a 1 1", "8..9 a 1 5", "10..11 a 1 4"}));
+}
+
+TEST(WindowAggregator, ResultsDoNotDependOnBatchSize) {
+  std::vector<Event> events;
+  uint64_t x = 12345;
+  for (int i = 0; i < 3000; ++i) {
+    x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+    int64_t jitter = static_cast<int64_t>((x >> 33) % (4 * kMinute));
+    events.push_back({std::string(1, static_cast<char>('a' + (x >> 60) % 5)), int64_t{i} * 2'000'000 - jitter,
+                      static_cast<double>(x >> 54)});
+  }
+  std::vector<std::string> reference;
+  std::vector<int> reference_late;
+  for (size_t batch : {size_t{1}, size_t{7}, size_t{1000}, size_t{3000}}) {
+    Harness h(WindowSpec::Tumbling(std::chrono::minutes(1)).ValueOrDie(), std::chrono::minutes(2));
+    auto rows = h.Feed(events, batch, true);
+    std::sort(rows.begin(), rows.end());
+    if (reference.empty()) {
+      reference = rows;
+      reference_late = h.late_;
+      EXPECT_FALSE(reference_late.empty());
+    }
+    EXPECT_EQ(rows, reference) << "batch size " << batch;
+    EXPECT_EQ(h.late_, reference_late) << "batch size " << batch;
+  }
+}
+
+TEST(WindowAggregator, SlidingWindowsAndPartialLateness) {
+  Harness h(WindowSpec::Sliding(std::chrono::minutes(3), std::chrono::minutes(1)).ValueOrDie(), Duration(0),
+            {{"n", "count(*)", ""}});
+  // t=5:30 belongs to [3,6) [4,7) [5,8). After t=7:00, windows ending at or before 7:00 are
+  // closed, so a second t=5:30 only lands in [5,8).
+  auto rows = h.Feed(
+      {{"a", 5 * kMinute + kMinute / 2, 1.0}, {"a", 7 * kMinute, 1.0}, {"a", 5 * kMinute + kMinute / 2, 1.0}},
+      1, true);
+  EXPECT_TRUE(h.late_.empty());
+  EXPECT_EQ(rows, (std::vector<std::string>{"3..6 a 1", "4..7 a 1", "5..8 a 3", "6..9 a 1", "7..10 a 1"}));
+}
+
+TEST(WindowAggregator, ExpressionsOverAggregatesAndWindowBounds) {
+  Harness h(WindowSpec::Tumbling(std::chrono::minutes(1)).ValueOrDie(), Duration(0),
+            {{"ratio", "sum(v) / count(v)", ""},
+             {"label", "device || '@' || date_format(window_start, '%H:%M')", ""},
+             {"spread", "max(v) - min(v)", ""}});
+  auto rows = h.Feed({{"a", 0, 2.0}, {"a", 1, 4.0}, {"a", 2, std::nullopt}}, 10, true);
+  EXPECT_EQ(rows, std::vector<std::string>{"0..1 a 3 a@00:00 2"});
+}
+
+TEST(WindowAggregator, PlanErrorsNameTheOutput) {
+  auto window = WindowSpec::Tumbling(std::chrono::minutes(1)).ValueOrDie();
+  auto make = [&](std::vector<std::string> group_by, std::vector<AggregateOutput> outputs) {
+    return AggregationPlan::Make("agg", window, group_by, "f.yaml:3", outputs, InputSchema())
+        .status()
+        .message();
+  };
+  EXPECT_EQ(make({"devise"}, {{"n", "count(*)", "f.yaml:5"}}),
+            "f.yaml:3: group_by: unknown column 'devise' (did you mean 'device'?)");
+  EXPECT_EQ(
+      make({"device"}, {{"x", "v + 1", "f.yaml:5"}}),
+      "f.yaml:5: aggregates.x: 'v' is neither grouped nor aggregated: use it inside an aggregate such as "
+      "avg(v), or add it to group_by");
+  EXPECT_EQ(make({"device"}, {{"x", "avg(device)", "f.yaml:6"}}),
+            "f.yaml:6: aggregates.x: avg() needs a number, but its argument is string");
+  EXPECT_EQ(
+      make({"device"}, {{"device", "count(*)", "f.yaml:7"}}),
+      "f.yaml:7: aggregates.device: the name 'device' is already used by a window bound, grouping column or "
+      "output");
+  EXPECT_EQ(make({"device"}, {{"x", "avgg(v)", "f.yaml:8"}}),
+            "f.yaml:8: aggregates.x: at column 1: unknown function 'avgg' (did you mean 'avg'?)");
+}
+
+TEST(WindowState, SnapshotRestoreGivesTheSameResults) {
+  auto window = WindowSpec::Tumbling(std::chrono::minutes(1)).ValueOrDie();
+  std::vector<AggregateOutput> outputs = {
+      {"n", "count(*)", ""}, {"sd", "stddev(v)", ""}, {"last_v", "last(v)", ""}};
+  std::vector<Event> first = {{"a", 0, 1.0}, {"b", 10, 2.0}, {"a", kMinute + 1, 5.0}};
+  std::vector<Event> second = {{"a", 20, 4.0}, {"b", kMinute + 2, 8.0}};
+
+  Harness straight(window, std::chrono::minutes(5), outputs);
+  straight.Feed(first, 10, false);
+  auto expected = straight.Feed(second, 10, true);
+
+  Harness before(window, std::chrono::minutes(5), outputs);
+  before.Feed(first, 10, false);
+  auto snapshot = before.aggregator_->state().Snapshot().ValueOrDie();
+  EXPECT_EQ(snapshot->num_rows(), 3);
+  Harness after(window, std::chrono::minutes(5), outputs);
+  ASSERT_TRUE(after.aggregator_->mutable_state().Restore(*snapshot).ok());
+  std::vector<int64_t> times = {0, kMinute + 1};  // watermark state travels separately
+  std::vector<int64_t> thresholds(2);
+  after.tracker_.Advance(times.data(), nullptr, 2, thresholds.data());
+  EXPECT_EQ(after.Feed(second, 10, true), expected);
+}
+
+}  // namespace
+}  // namespace sluice
