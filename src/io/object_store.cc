@@ -1,0 +1,140 @@
+#include "io/object_store.h"
+
+#include <filesystem>
+
+#include <arrow/filesystem/localfs.h>
+
+namespace sluice {
+namespace {
+
+// A file written under a hidden staging name and renamed into place on Commit.
+class LocalStagedFile final : public StagedFile {
+ public:
+  LocalStagedFile(arrow::fs::FileSystem* fs, std::string relative_path, std::string final_path,
+                  std::string staging_path, std::shared_ptr<arrow::io::OutputStream> stream)
+      : fs_(fs),
+        relative_path_(std::move(relative_path)),
+        final_path_(std::move(final_path)),
+        staging_path_(std::move(staging_path)),
+        stream_(std::move(stream)) {}
+
+  ~LocalStagedFile() override {
+    if (!done_) (void)Abort();
+  }
+
+  arrow::io::OutputStream* stream() override { return stream_.get(); }
+  int64_t bytes_written() const override {
+    auto position = stream_->Tell();
+    return position.ok() ? *position : 0;
+  }
+
+  arrow::Status Commit() override {
+    if (done_) return arrow::Status::Invalid("file ", final_path_, " was already committed or aborted");
+    done_ = true;
+    ARROW_RETURN_NOT_OK(stream_->Close());
+    auto moved = fs_->Move(staging_path_, final_path_);
+    if (!moved.ok()) {
+      (void)fs_->DeleteFile(staging_path_);
+      return arrow::Status::IOError("cannot publish ", final_path_, ": ", moved.message());
+    }
+    return arrow::Status::OK();
+  }
+
+  arrow::Status Abort() override {
+    if (done_) return arrow::Status::OK();
+    done_ = true;
+    (void)stream_->Close();
+    auto st = fs_->DeleteFile(staging_path_);
+    return st.IsIOError() ? arrow::Status::OK() : st;
+  }
+
+  const std::string& path() const override { return relative_path_; }
+
+ private:
+  arrow::fs::FileSystem* fs_;
+  std::string relative_path_;
+  std::string final_path_;
+  std::string staging_path_;
+  std::shared_ptr<arrow::io::OutputStream> stream_;
+  bool done_ = false;
+};
+
+}  // namespace
+
+arrow::Result<std::shared_ptr<ObjectStore>> ObjectStore::Open(const std::string& uri) {
+  if (uri.empty()) return arrow::Status::Invalid("the output location is empty");
+  std::string path = uri;
+  if (uri.rfind("file://", 0) == 0) {
+    path = uri.substr(7);
+  } else if (uri.find("://") != std::string::npos) {
+    return arrow::Status::Invalid("'", uri,
+                                  "': only local paths are supported as outputs so far (S3 is coming); ",
+                                  "write a directory such as ./lake");
+  }
+  std::error_code ec;
+  std::filesystem::path absolute = std::filesystem::absolute(path, ec);
+  if (ec) return arrow::Status::IOError("cannot resolve '", uri, "': ", ec.message());
+  std::string root = absolute.lexically_normal().generic_string();
+  while (root.size() > 1 && root.back() == '/') root.pop_back();
+  auto fs = std::make_shared<arrow::fs::LocalFileSystem>();
+  auto created = fs->CreateDir(root, /*recursive=*/true);
+  if (!created.ok()) {
+    return arrow::Status::IOError("cannot create output directory '", uri, "': ", created.message(),
+                                  "; check the path and its permissions");
+  }
+  return std::shared_ptr<ObjectStore>(new ObjectStore(uri, std::move(fs), std::move(root)));
+}
+
+ObjectStore::ObjectStore(std::string uri, std::shared_ptr<arrow::fs::FileSystem> fs, std::string root)
+    : uri_(std::move(uri)), fs_(std::move(fs)), root_(std::move(root)) {}
+
+std::string ObjectStore::FullPath(const std::string& relative_path) const {
+  return root_ + "/" + relative_path;
+}
+
+arrow::Status ObjectStore::EnsureDir(const std::string& dir) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (created_dirs_.count(dir)) return arrow::Status::OK();
+  }
+  auto st = fs_->CreateDir(dir, /*recursive=*/true);
+  if (!st.ok()) return arrow::Status::IOError("cannot create directory ", dir, ": ", st.message());
+  std::lock_guard<std::mutex> lock(mutex_);
+  created_dirs_.insert(dir);
+  return arrow::Status::OK();
+}
+
+arrow::Result<std::unique_ptr<StagedFile>> ObjectStore::Create(const std::string& relative_path) {
+  std::string final_path = FullPath(relative_path);
+  size_t slash = final_path.rfind('/');
+  std::string dir = final_path.substr(0, slash);
+  std::string name = final_path.substr(slash + 1);
+  ARROW_RETURN_NOT_OK(EnsureDir(dir));
+  std::string staging_path = dir + "/." + name + kStagingSuffix;
+  auto stream = fs_->OpenOutputStream(staging_path);
+  if (!stream.ok())
+    return arrow::Status::IOError("cannot write ", staging_path, ": ", stream.status().message());
+  return std::unique_ptr<StagedFile>(new LocalStagedFile(fs_.get(), relative_path, std::move(final_path),
+                                                         std::move(staging_path), std::move(*stream)));
+}
+
+arrow::Result<int64_t> ObjectStore::RemoveStagingLeftovers(const std::string& relative_dir) {
+  arrow::fs::FileSelector selector;
+  selector.base_dir = relative_dir.empty() ? root_ : FullPath(relative_dir);
+  selector.recursive = true;
+  selector.allow_not_found = true;
+  ARROW_ASSIGN_OR_RAISE(auto infos, fs_->GetFileInfo(selector));
+  int64_t removed = 0;
+  const std::string suffix = kStagingSuffix;
+  for (const auto& info : infos) {
+    const std::string name = info.base_name();
+    if (info.IsFile() && name.size() > suffix.size() && name[0] == '.' &&
+        name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
+      ARROW_RETURN_NOT_OK(fs_->DeleteFile(info.path()));
+      ++removed;
+    }
+  }
+  return removed;
+}
+
+}  // namespace sluice

@@ -1,0 +1,64 @@
+#include "io/object_store.h"
+
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+namespace sluice {
+namespace {
+
+namespace fs = std::filesystem;
+
+class ObjectStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = fs::temp_directory_path() / ("sluice_store_" + std::to_string(::getpid()));
+    fs::remove_all(root_);
+  }
+  void TearDown() override { fs::remove_all(root_); }
+  fs::path root_;
+};
+
+TEST_F(ObjectStoreTest, FilesAppearOnlyOnCommit) {
+  auto store = ObjectStore::Open(root_.string()).ValueOrDie();
+  auto file = store->Create("raw/year=2025/part-1.parquet").ValueOrDie();
+  ASSERT_TRUE(file->stream()->Write("hello", 5).ok());
+  EXPECT_FALSE(fs::exists(root_ / "raw/year=2025/part-1.parquet"));
+  EXPECT_TRUE(fs::exists(root_ / "raw/year=2025/.part-1.parquet.inprogress"));
+  EXPECT_EQ(file->bytes_written(), 5);
+  ASSERT_TRUE(file->Commit().ok());
+  EXPECT_TRUE(fs::exists(root_ / "raw/year=2025/part-1.parquet"));
+  EXPECT_FALSE(fs::exists(root_ / "raw/year=2025/.part-1.parquet.inprogress"));
+  EXPECT_EQ(fs::file_size(root_ / "raw/year=2025/part-1.parquet"), 5u);
+}
+
+TEST_F(ObjectStoreTest, AbortAndDestructionLeaveNothing) {
+  auto store = ObjectStore::Open(root_.string()).ValueOrDie();
+  {
+    auto dropped = store->Create("a/x.parquet").ValueOrDie();
+    ASSERT_TRUE(dropped->stream()->Write("x", 1).ok());
+  }
+  auto aborted = store->Create("a/y.parquet").ValueOrDie();
+  ASSERT_TRUE(aborted->Abort().ok());
+  EXPECT_TRUE(fs::is_empty(root_ / "a"));
+}
+
+TEST_F(ObjectStoreTest, RemovesStagingLeftovers) {
+  auto store = ObjectStore::Open(root_.string()).ValueOrDie();
+  fs::create_directories(root_ / "raw/day=01");
+  std::ofstream(root_ / "raw/day=01/.part-9.parquet.inprogress") << "partial";
+  std::ofstream(root_ / "raw/day=01/part-8.parquet") << "complete";
+  EXPECT_EQ(store->RemoveStagingLeftovers("raw").ValueOrDie(), 1);
+  EXPECT_TRUE(fs::exists(root_ / "raw/day=01/part-8.parquet"));
+  EXPECT_EQ(store->RemoveStagingLeftovers("missing").ValueOrDie(), 0);
+}
+
+TEST_F(ObjectStoreTest, RejectsUnsupportedSchemes) {
+  auto st = ObjectStore::Open("gs://bucket/x");
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.status().message().find("only local paths"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace sluice

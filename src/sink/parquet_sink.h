@@ -1,0 +1,98 @@
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <arrow/result.h>
+#include <arrow/util/compression.h>
+#include <parquet/arrow/writer.h>
+
+#include "common/clock.h"
+#include "common/types.h"
+#include "io/object_store.h"
+#include "sink/partitioner.h"
+#include "sink/sink.h"
+
+namespace sluice {
+
+struct ParquetSinkOptions {
+  std::vector<PartitionColumn> partition_by;
+  arrow::Compression::type compression = arrow::Compression::ZSTD;
+  int compression_level = 3;  // zstd's default; ignored by codecs without levels
+  int64_t row_group_rows = 128 * 1024;
+  int64_t file_max_rows = 0;             // 0 = no limit
+  int64_t file_max_bytes = 256LL << 20;  // checked after each row group; 0 = no limit
+  Duration file_max_age{0};              // 0 = until the next Flush
+  int max_open_files = 64;               // past this, the least recently written file completes
+};
+
+// Writes batches as Parquet files under one directory of an ObjectStore:
+//   <dir>/<partition path>/part-<run id>-<sequence>.parquet
+// with parquet::arrow (timestamps as TIMESTAMP(MICROS, isAdjustedToUTC), the Arrow
+// schema stored for exact read-back). One open file per partition; a file completes
+// (footer written, then atomically visible) when it reaches file_max_rows or
+// file_max_bytes, when it is older than file_max_age, when too many files are open,
+// and at every Flush. Partition columns are computed by expressions; a batch column
+// with the same name as a partition column is kept only in the path (as Spark does).
+// File names never repeat within a run (a sequence number) nor across runs (the run
+// id), so files of concurrent or earlier runs are never overwritten.
+//
+// Not thread-safe (see Sink).
+class ParquetSink final : public Sink {
+ public:
+  static arrow::Result<std::unique_ptr<ParquetSink>> Make(std::string name,
+                                                          std::shared_ptr<ObjectStore> store, std::string dir,
+                                                          std::shared_ptr<arrow::Schema> schema,
+                                                          ParquetSinkOptions options, std::string run_id,
+                                                          Clock* clock);
+  ~ParquetSink() override;
+
+  arrow::Status Write(const std::shared_ptr<arrow::RecordBatch>& batch) override;
+  arrow::Status Tick(int64_t now_micros) override;
+  arrow::Status Flush() override;
+  arrow::Status Close() override;
+  const SinkStats& stats() const override { return stats_; }
+  std::string Describe() const override;
+
+  // Schema of the files (the input schema minus partition-named columns).
+  const std::shared_ptr<arrow::Schema>& file_schema() const { return file_schema_; }
+
+ private:
+  struct OpenFile {
+    std::unique_ptr<StagedFile> staged;
+    std::unique_ptr<parquet::arrow::FileWriter> writer;
+    int64_t rows = 0;
+    int64_t opened_at = 0;
+    uint64_t last_write = 0;
+  };
+
+  ParquetSink(std::string name, std::shared_ptr<ObjectStore> store, std::string dir,
+              std::shared_ptr<arrow::Schema> schema, ParquetSinkOptions options, std::string run_id,
+              Clock* clock, Partitioner partitioner);
+  arrow::Result<OpenFile*> FileFor(const std::string& partition);
+  arrow::Status Complete(const std::string& partition);
+
+  std::string name_;
+  std::shared_ptr<ObjectStore> store_;
+  std::string dir_;
+  std::shared_ptr<arrow::Schema> schema_;
+  std::shared_ptr<arrow::Schema> file_schema_;
+  std::vector<int> file_columns_;  // indices of schema_ columns kept in files
+  ParquetSinkOptions options_;
+  std::string run_id_;
+  Clock* clock_;
+  Partitioner partitioner_;
+  std::shared_ptr<parquet::WriterProperties> properties_;
+  std::shared_ptr<parquet::ArrowWriterProperties> arrow_properties_;
+  std::map<std::string, OpenFile> open_;
+  int64_t sequence_ = 0;
+  uint64_t writes_ = 0;
+  SinkStats stats_;
+};
+
+// "zstd", "snappy", "gzip", "lz4", "none" -> codec.
+arrow::Result<arrow::Compression::type> ParseCompression(const std::string& name);
+
+}  // namespace sluice
