@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
   build-essential curl cmake ninja-build ccache pkg-config clang-format
   librdkafka-dev libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev
-  libgtest-dev googletest python3-venv time
+  libgtest-dev googletest zlib1g-dev python3-venv time
 )
 
 missing=()
