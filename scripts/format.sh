@@ -19,4 +19,10 @@ if ((${#bad[@]})); then
   printf '  %s\n' "${bad[@]}" >&2
   exit 1
 fi
-echo "format: ${#files[@]} files clang-formatted"
+# ARROW_ASSIGN_OR_RAISE expands to several statements: under a brace-less if/for/while
+# only the first would be conditional.
+if grep -nE '^\s*(\}\s*else\s*)?(if|for|while)\s*\(.*\)\s*ARROW_ASSIGN_OR_RAISE|else\s+ARROW_ASSIGN_OR_RAISE' "${files[@]}"; then
+  echo "lint: ARROW_ASSIGN_OR_RAISE under a brace-less if/for/while/else (add braces)" >&2
+  exit 1
+fi
+echo "format: ${#files[@]} files clang-formatted, lint clean"

@@ -118,23 +118,4 @@ arrow::Result<std::unique_ptr<StagedFile>> ObjectStore::Create(const std::string
                                                          std::move(staging_path), std::move(*stream)));
 }
 
-arrow::Result<int64_t> ObjectStore::RemoveStagingLeftovers(const std::string& relative_dir) {
-  arrow::fs::FileSelector selector;
-  selector.base_dir = relative_dir.empty() ? root_ : FullPath(relative_dir);
-  selector.recursive = true;
-  selector.allow_not_found = true;
-  ARROW_ASSIGN_OR_RAISE(auto infos, fs_->GetFileInfo(selector));
-  int64_t removed = 0;
-  const std::string suffix = kStagingSuffix;
-  for (const auto& info : infos) {
-    const std::string name = info.base_name();
-    if (info.IsFile() && name.size() > suffix.size() && name[0] == '.' &&
-        name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
-      ARROW_RETURN_NOT_OK(fs_->DeleteFile(info.path()));
-      ++removed;
-    }
-  }
-  return removed;
-}
-
 }  // namespace sluice

@@ -46,10 +46,6 @@ class ObjectStore {
   // Starts writing `relative_path`, creating parent directories as needed.
   arrow::Result<std::unique_ptr<StagedFile>> Create(const std::string& relative_path);
 
-  // Deletes staging leftovers (".*.inprogress" files) of an earlier, interrupted run
-  // under `relative_dir`. Returns how many were removed.
-  arrow::Result<int64_t> RemoveStagingLeftovers(const std::string& relative_dir);
-
   // The root as the user wrote it (for messages) and the full path of `relative_path`.
   const std::string& uri() const { return uri_; }
   std::string FullPath(const std::string& relative_path) const;

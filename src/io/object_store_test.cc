@@ -1,7 +1,6 @@
 #include "io/object_store.h"
 
 #include <filesystem>
-#include <fstream>
 
 #include <gtest/gtest.h>
 
@@ -42,16 +41,6 @@ TEST_F(ObjectStoreTest, AbortAndDestructionLeaveNothing) {
   auto aborted = store->Create("a/y.parquet").ValueOrDie();
   ASSERT_TRUE(aborted->Abort().ok());
   EXPECT_TRUE(fs::is_empty(root_ / "a"));
-}
-
-TEST_F(ObjectStoreTest, RemovesStagingLeftovers) {
-  auto store = ObjectStore::Open(root_.string()).ValueOrDie();
-  fs::create_directories(root_ / "raw/day=01");
-  std::ofstream(root_ / "raw/day=01/.part-9.parquet.inprogress") << "partial";
-  std::ofstream(root_ / "raw/day=01/part-8.parquet") << "complete";
-  EXPECT_EQ(store->RemoveStagingLeftovers("raw").ValueOrDie(), 1);
-  EXPECT_TRUE(fs::exists(root_ / "raw/day=01/part-8.parquet"));
-  EXPECT_EQ(store->RemoveStagingLeftovers("missing").ValueOrDie(), 0);
 }
 
 TEST_F(ObjectStoreTest, RejectsUnsupportedSchemes) {

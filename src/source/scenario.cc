@@ -71,6 +71,7 @@ bool ScenarioGenerator::Next(std::string* value, std::string* key) {
   if (roll < options_.late_fraction) {
     event_time =
         nominal - 180'000'000 - static_cast<int64_t>(Uniform() * 420'000'000);  // 3-10 minutes behind
+    ++late_produced_;
   } else {
     event_time = nominal - static_cast<int64_t>(Uniform() * 30'000'000);  // up to 30 seconds behind
   }

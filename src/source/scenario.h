@@ -44,6 +44,8 @@ class ScenarioGenerator {
   bool Next(std::string* value, std::string* key);
 
   int64_t produced() const { return produced_; }
+  int64_t late_produced() const { return late_produced_; }
+  int64_t bad_produced() const { return bad_produced_; }
   // Scenario names `Make` accepts.
   static std::vector<std::string> Names();
 
@@ -64,6 +66,7 @@ class ScenarioGenerator {
   std::mt19937_64 rng_;
   std::vector<Device> devices_;
   int64_t produced_ = 0;
+  int64_t late_produced_ = 0;
   int64_t bad_produced_ = 0;
 };
 

@@ -1,0 +1,45 @@
+#pragma once
+
+#include <atomic>
+#include <optional>
+#include <string>
+
+#include "pipeline/runner.h"
+#include "source/scenario.h"
+
+namespace sluice {
+
+// The verbs of the `sluice` command line. Each returns the process exit code:
+// 0 success, 1 runtime failure, 2 bad configuration or arguments.
+
+struct GlobalOptions {
+  std::string env_file;  // "" = ./.env when present
+};
+
+struct RunCommandOptions {
+  std::string pipeline;
+  RunOptions run;
+  std::string stats_path;
+};
+
+int RunCommand(const GlobalOptions& global, const RunCommandOptions& options, const std::atomic<bool>& stop);
+int ValidateCommand(const GlobalOptions& global, const std::string& pipeline);
+
+struct ProduceCommandOptions {
+  ScenarioOptions scenario;
+  std::string to;
+  std::string rate;  // "5000/s" or "5000"; empty = as fast as possible
+  std::string pattern = "steady";
+  std::string start;  // ISO-8601 event time of the first event
+};
+int ProduceCommand(const ProduceCommandOptions& options, const std::atomic<bool>& stop);
+
+int InspectCommand(const std::string& path, int64_t rows);
+
+struct DemoCommandOptions {
+  std::string dir = "demo";
+  int64_t count = 30'000;
+};
+int DemoCommand(const DemoCommandOptions& options, const std::atomic<bool>& stop);
+
+}  // namespace sluice

@@ -1,0 +1,116 @@
+// The composition root: parses the command line and hands each verb its parts.
+
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
+
+#include <unistd.h>
+#include <CLI/CLI.hpp>
+
+#include "cli/commands.h"
+#include "common/logging.h"
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+// First SIGINT/SIGTERM: stop cleanly (complete files, print the summary).
+// Second: exit at once.
+extern "C" void OnSignal(int) {
+  if (g_stop.exchange(true)) _exit(130);
+}
+
+void InstallSignalHandlers() {
+  struct sigaction action {};
+  action.sa_handler = OnSignal;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace sluice;
+  CLI::App app{
+      "sluice: stream events from Kafka or files into a Parquet data lake, with validation,\n"
+      "event-time windows and watermarks. See README.md and docs/."};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "sluice 0.1.0");
+  GlobalOptions global;
+  std::string log_level = "info";
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")->capture_default_str();
+  app.add_option("--env-file", global.env_file,
+                 "read ${VAR} values from this file (default: ./.env if present)");
+
+  RunCommandOptions run;
+  bool once = false, drain = false;
+  auto* run_cmd = app.add_subcommand("run", "run a pipeline");
+  run_cmd->add_option("pipeline", run.pipeline, "pipeline file (YAML)")->required();
+  run_cmd->add_option("--input", run.run.input,
+                      "read these NDJSON files (path or glob) instead of the source");
+  run_cmd->add_flag("--once", once, "process what is available now, then exit; open windows are not emitted");
+  run_cmd->add_flag("--drain", drain, "like --once, then emit every open window (for bounded batch runs)");
+  run_cmd->add_option("--stats", run.stats_path, "write the final statistics as JSON to this file");
+  run_cmd->add_option("--batch-size", run.run.batch_size, "records per batch (results do not depend on it)")
+      ->check(CLI::PositiveNumber);
+
+  std::string validate_path;
+  auto* validate_cmd = app.add_subcommand("validate", "check a pipeline file and print its plan");
+  validate_cmd->add_option("pipeline", validate_path, "pipeline file (YAML)")->required();
+
+  ProduceCommandOptions produce;
+  auto* produce_cmd = app.add_subcommand("produce", "generate synthetic events");
+  produce_cmd->add_option("--scenario", produce.scenario.scenario, "iot")->capture_default_str();
+  produce_cmd->add_option("--count", produce.scenario.count, "number of events")->required();
+  produce_cmd->add_option("--seed", produce.scenario.seed, "random seed (same seed, same events)")
+      ->capture_default_str();
+  produce_cmd->add_option("--rate", produce.rate,
+                          "events per second, e.g. 5000/s (default: as fast as possible)");
+  produce_cmd->add_option("--pattern", produce.pattern, "steady or burst")->capture_default_str();
+  produce_cmd
+      ->add_option("--late-fraction", produce.scenario.late_fraction, "share of events 3-10 minutes late")
+      ->capture_default_str();
+  produce_cmd
+      ->add_option("--bad-fraction", produce.scenario.bad_fraction, "share of malformed or invalid events")
+      ->capture_default_str();
+  produce_cmd->add_option("--devices", produce.scenario.devices, "number of devices")->capture_default_str();
+  produce_cmd
+      ->add_option("--events-per-second", produce.scenario.events_per_second,
+                   "event-time density: events per second of event time")
+      ->capture_default_str();
+  produce_cmd->add_option("--start", produce.start, "event time of the first event (ISO-8601)");
+  produce_cmd->add_option("--to", produce.to, "FILE.ndjson, or - for standard output")->required();
+
+  std::string inspect_path;
+  int64_t inspect_rows = 10;
+  auto* inspect_cmd = app.add_subcommand("inspect", "show schema, row count and first rows of Parquet files");
+  inspect_cmd->add_option("path", inspect_path, "a Parquet file or a directory of them")->required();
+  inspect_cmd->add_option("--rows", inspect_rows, "rows to show")->capture_default_str();
+
+  DemoCommandOptions demo;
+  auto* demo_cmd = app.add_subcommand("demo", "run the reference IoT job end to end on generated events");
+  demo_cmd->add_option("--dir", demo.dir, "working directory for events and the lake")->capture_default_str();
+  demo_cmd->add_option("--count", demo.count, "events to generate")->capture_default_str();
+
+  CLI11_PARSE(app, argc, argv);
+  if (auto st = InitLogging(log_level); !st.ok()) {
+    std::cerr << "error: " << st.message() << "\n";
+    return 2;
+  }
+  InstallSignalHandlers();
+
+  if (*run_cmd) {
+    if (once && drain) {
+      std::cerr << "error: --once and --drain exclude each other\n";
+      return 2;
+    }
+    run.run.mode = drain ? RunMode::kDrain : once ? RunMode::kOnce : RunMode::kContinuous;
+    return RunCommand(global, run, g_stop);
+  }
+  if (*validate_cmd) return ValidateCommand(global, validate_path);
+  if (*produce_cmd) return ProduceCommand(produce, g_stop);
+  if (*inspect_cmd) return InspectCommand(inspect_path, inspect_rows);
+  if (*demo_cmd) return DemoCommand(demo, g_stop);
+  return 2;
+}

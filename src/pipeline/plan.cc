@@ -1,0 +1,278 @@
+#include "pipeline/plan.h"
+
+#include <set>
+
+#include <fmt/format.h>
+
+#include "expr/compiler.h"
+#include "expr/evaluator.h"
+#include "expr/parser.h"
+
+namespace sluice {
+namespace {
+
+void CollectColumns(const Node& node, std::vector<std::string>* out) {
+  if (node.kind == Node::Kind::kColumn) {
+    if (std::find(out->begin(), out->end(), node.name) == out->end()) out->push_back(node.name);
+    return;
+  }
+  for (const auto& child : node.children) CollectColumns(child, out);
+}
+
+arrow::Result<CompiledExpression> CompileNamed(const PipelineSpec& spec, const NamedExpression& named,
+                                               const std::string& section,
+                                               const std::shared_ptr<arrow::Schema>& schema,
+                                               bool want_boolean) {
+  auto fail = [&](const std::string& message) {
+    return arrow::Status::Invalid(spec.Where(named.line), ": ", section,
+                                  named.name.empty() ? "" : "." + named.name, ": ", message);
+  };
+  auto node = ParseExpression(named.expression);
+  if (!node.ok()) return fail(node.status().message());
+  ExprCompiler compiler(WithProcessingTime(schema));
+  auto expr = compiler.Compile(*node);
+  if (!expr.ok()) return fail(expr.status().message());
+  if (want_boolean && expr->type()->id() != arrow::Type::BOOL) {
+    return fail("'" + named.expression + "' is " + expr->type()->ToString() +
+                ", not true/false; write a condition such as 'x >= 0'");
+  }
+  CompiledExpression out{named.name, named.expression, named.line, std::move(*expr), {}};
+  CollectColumns(*node, &out.columns);
+  return out;
+}
+
+arrow::Result<SinkPlan> MakeSinkPlan(const PipelineSpec& spec, const ParquetSpec& parquet,
+                                     const std::string& what, const std::shared_ptr<arrow::Schema>& schema) {
+  SinkPlan plan;
+  plan.spec = parquet;
+  auto compression = ParseCompression(parquet.compression);
+  if (!compression.ok()) {
+    return arrow::Status::Invalid(spec.Where(parquet.line), ": ", what,
+                                  ".compression: ", compression.status().message());
+  }
+  plan.options.compression = *compression;
+  plan.options.compression_level = parquet.compression_level;
+  plan.options.row_group_rows = parquet.row_group_rows;
+  plan.options.file_max_rows = parquet.file_max_rows;
+  plan.options.file_max_bytes = parquet.file_max_bytes;
+  plan.options.file_max_age = parquet.file_max_age;
+  for (const auto& p : parquet.partition_by) {
+    plan.options.partition_by.push_back({p.name, p.expression, spec.Where(p.line)});
+  }
+  auto partitioner = Partitioner::Make(plan.options.partition_by, schema);
+  if (!partitioner.ok()) {
+    return arrow::Status::Invalid(
+        partitioner.status().message().find(spec.file) == 0 ? "" : spec.Where(parquet.line) + ": ",
+        partitioner.status().message());
+  }
+  return plan;
+}
+
+std::string JoinNames(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+}  // namespace
+
+std::shared_ptr<arrow::Schema> RejectedRecordSchema() {
+  static const auto kSchema = arrow::schema({
+      arrow::field("raw", arrow::binary(), false),
+      arrow::field("source", arrow::utf8(), false),
+      arrow::field("partition", arrow::int32(), false),
+      arrow::field("offset", arrow::int64(), false),
+      arrow::field("stage", arrow::utf8(), false),
+      arrow::field("reason", arrow::utf8(), false),
+      arrow::field("output", arrow::utf8()),
+      arrow::field("event_time", TimestampType()),
+      arrow::field("watermark", TimestampType()),
+      arrow::field("processed_at", TimestampType(), false),
+  });
+  return kSchema;
+}
+
+arrow::Result<Plan> MakePlan(PipelineSpec spec) {
+  Plan plan;
+  // Declared schema.
+  std::vector<FieldSpec> fields;
+  for (const auto& f : spec.schema) {
+    for (const auto& earlier : fields) {
+      if (earlier.name == f.field.name) {
+        return arrow::Status::Invalid(spec.Where(f.line), ": schema: field '", f.field.name,
+                                      "' is declared twice");
+      }
+    }
+    fields.push_back(f.field);
+  }
+  if (fields.empty())
+    return arrow::Status::Invalid(spec.Where(spec.schema_line), ": schema: declare at least one field");
+  ARROW_ASSIGN_OR_RAISE(plan.input_schema, DeclaredSchema::Make(fields));
+
+  // Derived columns, each seeing the ones before it.
+  auto schema = plan.input_schema.arrow_schema();
+  for (const auto& column : spec.columns) {
+    if (schema->GetFieldIndex(column.name) >= 0) {
+      return arrow::Status::Invalid(spec.Where(column.line), ": columns.", column.name,
+                                    ": a column with this name already exists; pick another name");
+    }
+    ARROW_ASSIGN_OR_RAISE(auto compiled, CompileNamed(spec, column, "columns", schema, false));
+    ARROW_ASSIGN_OR_RAISE(schema,
+                          schema->AddField(schema->num_fields(),
+                                           arrow::field(column.name, compiled.expr.type()->GetSharedPtr())));
+    plan.columns.push_back(std::move(compiled));
+  }
+  plan.row_schema = schema;
+  for (const auto& check : spec.checks) {
+    ARROW_ASSIGN_OR_RAISE(auto compiled, CompileNamed(spec, check, "checks", schema, true));
+    plan.checks.push_back(std::move(compiled));
+  }
+  if (spec.filter) {
+    ARROW_ASSIGN_OR_RAISE(plan.filter, CompileNamed(spec, *spec.filter, "filter", schema, true));
+  }
+
+  std::vector<std::string> names;
+  for (const auto& f : schema->fields()) names.push_back(f->name());
+  if (spec.event_time) {
+    const auto& et = *spec.event_time;
+    plan.event_time_column = schema->GetFieldIndex(et.column);
+    if (plan.event_time_column < 0) {
+      return arrow::Status::Invalid(spec.Where(et.line), ": event_time.column: unknown column '", et.column,
+                                    "'", DidYouMean(et.column, names));
+    }
+    if (schema->field(plan.event_time_column)->type()->id() != arrow::Type::TIMESTAMP) {
+      return arrow::Status::Invalid(spec.Where(et.line), ": event_time.column: '", et.column, "' is ",
+                                    schema->field(plan.event_time_column)->type()->ToString(),
+                                    "; declare it as 'timestamp' in the schema");
+    }
+    plan.watermark_delay = et.watermark_delay;
+  }
+
+  std::set<std::string> paths;
+  auto claim_path = [&](const std::string& path, int line, const std::string& what) -> arrow::Status {
+    if (!paths.insert(path).second) {
+      return arrow::Status::Invalid(spec.Where(line), ": ", what, " writes to ", path,
+                                    ", which another output already uses; give each output its own path");
+    }
+    return arrow::Status::OK();
+  };
+
+  for (const auto& output : spec.outputs) {
+    OutputPlan out;
+    out.name = output.name;
+    out.line = output.line;
+    const std::string what = "outputs." + output.name;
+    if (output.window) {
+      if (plan.event_time_column < 0) {
+        return arrow::Status::Invalid(
+            spec.Where(output.window->line), ": ", what,
+            ": windows need event time; add 'event_time: {column: <timestamp column>, "
+            "watermark: 2 minutes}'");
+      }
+      const auto& w = *output.window;
+      auto window = w.kind == "tumbling" ? WindowSpec::Tumbling(w.size, w.offset)
+                                         : WindowSpec::Sliding(w.size, w.slide, w.offset);
+      if (!window.ok()) {
+        return arrow::Status::Invalid(spec.Where(w.line), ": ", what, ".window: ", window.status().message());
+      }
+      std::vector<AggregateOutput> aggregates;
+      for (const auto& a : output.aggregates)
+        aggregates.push_back({a.name, a.expression, spec.Where(a.line)});
+      ARROW_ASSIGN_OR_RAISE(
+          auto aggregation,
+          AggregationPlan::Make(output.name, *window, output.group_by,
+                                spec.Where(output.group_by_line) + ": " + what, aggregates, schema));
+      out.schema = aggregation.output_schema;
+      out.aggregation = std::move(aggregation);
+    } else {
+      arrow::FieldVector projected;
+      if (output.columns.empty()) {
+        for (int i = 0; i < schema->num_fields(); ++i) out.projection.push_back(i);
+      }
+      for (const auto& column : output.columns) {
+        int index = schema->GetFieldIndex(column);
+        if (index < 0) {
+          return arrow::Status::Invalid(spec.Where(output.columns_line), ": ", what,
+                                        ".columns: unknown column '", column, "'", DidYouMean(column, names));
+        }
+        out.projection.push_back(index);
+      }
+      for (int i : out.projection) projected.push_back(schema->field(i));
+      out.schema = arrow::schema(projected);
+    }
+    ARROW_RETURN_NOT_OK(claim_path(output.parquet.path, output.parquet.line, what));
+    ARROW_ASSIGN_OR_RAISE(out.sink, MakeSinkPlan(spec, output.parquet, what + ".parquet", out.schema));
+    plan.outputs.push_back(std::move(out));
+  }
+  if (spec.dead_letter) {
+    ARROW_RETURN_NOT_OK(claim_path(spec.dead_letter->path, spec.dead_letter->line, "dead_letter"));
+    ARROW_ASSIGN_OR_RAISE(plan.dead_letter, MakeSinkPlan(spec, *spec.dead_letter, "dead_letter.parquet",
+                                                         RejectedRecordSchema()));
+  }
+  if (spec.late) {
+    ARROW_RETURN_NOT_OK(claim_path(spec.late->path, spec.late->line, "late"));
+    ARROW_ASSIGN_OR_RAISE(plan.late, MakeSinkPlan(spec, *spec.late, "late.parquet", RejectedRecordSchema()));
+  }
+  plan.spec = std::move(spec);
+  return plan;
+}
+
+std::string Plan::Describe() const {
+  std::string out;
+  auto line = [&](const std::string& text) { out += text + "\n"; };
+  auto sink = [](const SinkPlan& s) {
+    std::string text = "parquet " + s.spec.path;
+    if (!s.spec.partition_by.empty()) {
+      std::vector<std::string> keys;
+      for (const auto& p : s.spec.partition_by) keys.push_back(p.name);
+      text += " partitioned by " + JoinNames(keys);
+    }
+    return text + ", " + s.spec.compression;
+  };
+  line("pipeline " + (spec.name.empty() ? std::string("(unnamed)") : spec.name) + "  [" + spec.file + "]");
+  line("source      ndjson files " + spec.source.files->path +
+       (spec.source.files->follow ? " (follow)" : ""));
+  int required = 0;
+  for (const auto& f : input_schema.fields()) required += f.required;
+  line(fmt::format("format      json, {} fields ({} required)", input_schema.fields().size(), required));
+  for (const auto& f : input_schema.fields()) {
+    line(fmt::format("  {:<22} {:<10}{}", f.name, ColumnTypeName(f.type), f.required ? " required" : ""));
+  }
+  for (const auto& c : columns) {
+    line(fmt::format("column      {} = {}  ({})", c.name, c.text, c.expr.type()->ToString()));
+  }
+  for (const auto& c : checks) line(fmt::format("check       {}: {}", c.name, c.text));
+  if (filter) line("filter      " + filter->text);
+  if (event_time_column >= 0) {
+    line("event time  " + row_schema->field(event_time_column)->name() + ", watermark " +
+         FormatDuration(watermark_delay));
+  }
+  line(fmt::format("trigger     every {}, batches of {} records", FormatDuration(spec.trigger.interval),
+                   spec.trigger.batch_size));
+  for (const auto& o : outputs) {
+    if (o.aggregation) {
+      const auto& a = *o.aggregation;
+      line(fmt::format("output      {}: {} windows{}{}", o.name, a.window.ToString(),
+                       a.group_by.empty() ? "" : " by ", JoinNames(a.group_by)));
+      for (const auto& agg : spec.outputs[&o - &outputs[0]].aggregates) {
+        line(fmt::format("  {:<22} {}", agg.name, agg.expression));
+      }
+    } else {
+      std::vector<std::string> cols;
+      for (const auto& f : o.schema->fields()) cols.push_back(f->name());
+      line(fmt::format("output      {}: {} columns ({})", o.name, cols.size(), JoinNames(cols)));
+    }
+    line("  -> " + sink(o.sink));
+  }
+  line(dead_letter ? "dead letter -> " + sink(*dead_letter)
+                   : "dead letter (none: rejected records are only counted and logged; add 'dead_letter:')");
+  bool has_windows = false;
+  for (const auto& o : outputs) has_windows |= o.aggregation.has_value();
+  if (has_windows) {
+    line(late ? "late        -> " + sink(*late)
+              : "late        (none: late records are only counted and logged; add 'late:')");
+  }
+  return out;
+}
+
+}  // namespace sluice

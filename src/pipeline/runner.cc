@@ -1,0 +1,385 @@
+#include "pipeline/runner.h"
+
+#include <ctime>
+#include <random>
+
+#include <arrow/compute/api.h>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "common/time_util.h"
+#include "expr/evaluator.h"
+#include "io/object_store.h"
+#include "source/file_source.h"
+
+namespace sluice {
+namespace {
+
+namespace cp = arrow::compute;
+
+// Event times sluice accepts: years 0001 to 9999 (window arithmetic stays in range).
+constexpr int64_t kMinEventTime = -62135596800LL * 1'000'000;
+constexpr int64_t kMaxEventTime = 253402300799LL * 1'000'000 + 999'999;
+
+double CpuSeconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+// "battery_level=150, signal_strength=null" for the columns a check reads.
+std::string DescribeValues(const arrow::RecordBatch& batch, int64_t row,
+                           const std::vector<std::string>& columns) {
+  std::string out;
+  for (const auto& name : columns) {
+    auto column = batch.GetColumnByName(name);
+    if (!column) continue;
+    auto scalar = column->GetScalar(row);
+    std::string value = scalar.ok() ? (*scalar)->ToString() : "?";
+    if (value.size() > 40) value = value.substr(0, 40) + "...";
+    out += (out.empty() ? "" : ", ") + name + "=" + value;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string NewRunId(Clock* clock) {
+  CivilTime t = CivilFromMicros(clock->NowMicros());
+  std::random_device random;
+  return fmt::format("{:04d}{:02d}{:02d}T{:02d}{:02d}{:02d}Z-{:04x}", t.year, t.month, t.day, t.hour,
+                     t.minute, t.second, random() & 0xffff);
+}
+
+Runner::Runner(const Plan& plan, RunOptions options, Clock* clock)
+    : plan_(plan), options_(std::move(options)), clock_(clock) {}
+
+Runner::~Runner() = default;
+
+arrow::Result<std::unique_ptr<Runner>> Runner::Make(const Plan& plan, RunOptions options, Clock* clock) {
+  if (options.run_id.empty()) options.run_id = NewRunId(clock);
+  auto runner = std::unique_ptr<Runner>(new Runner(plan, std::move(options), clock));
+  ARROW_RETURN_NOT_OK(runner->Open());
+  return runner;
+}
+
+arrow::Status Runner::Open() {
+  FileSourceOptions files;
+  if (options_.input) {
+    files.pattern = *options_.input;
+  } else {
+    files.pattern = plan_.spec.source.files->path;
+    files.follow = plan_.spec.source.files->follow && options_.mode == RunMode::kContinuous;
+    files.poll_interval = plan_.spec.source.files->poll_interval;
+  }
+  ARROW_ASSIGN_OR_RAISE(source_, FileSource::Make(files, clock_));
+  ARROW_ASSIGN_OR_RAISE(decoder_, JsonDecoder::Make(plan_.input_schema));
+  if (plan_.event_time_column >= 0) tracker_ = std::make_unique<WatermarkTracker>(plan_.watermark_delay);
+
+  auto open_sink =
+      [&](const std::string& name, const SinkPlan& sink,
+          const std::shared_ptr<arrow::Schema>& schema) -> arrow::Result<std::unique_ptr<ParquetSink>> {
+    auto store = ObjectStore::Open(sink.spec.path);
+    if (!store.ok()) {
+      return arrow::Status::Invalid(plan_.spec.Where(sink.spec.line), ": ", name, ": ",
+                                    store.status().message());
+    }
+    return ParquetSink::Make(name, *store, "", schema, sink.options, options_.run_id, clock_);
+  };
+  for (const auto& output : plan_.outputs) {
+    Output out;
+    out.plan = &output;
+    ARROW_ASSIGN_OR_RAISE(out.sink, open_sink(output.name, output.sink, output.schema));
+    if (output.aggregation) {
+      ARROW_ASSIGN_OR_RAISE(out.aggregator, WindowAggregator::Make(*output.aggregation));
+    }
+    outputs_.push_back(std::move(out));
+    stats_.outputs.push_back(OutputStats{output.name, output.aggregation.has_value()});
+  }
+  if (plan_.dead_letter) {
+    ARROW_ASSIGN_OR_RAISE(dead_letter_, open_sink("dead_letter", *plan_.dead_letter, RejectedRecordSchema()));
+  }
+  if (plan_.late) {
+    ARROW_ASSIGN_OR_RAISE(late_, open_sink("late", *plan_.late, RejectedRecordSchema()));
+  }
+  return arrow::Status::OK();
+}
+
+void Runner::Reject(const RawBatch& raw, Rejection rejection, std::vector<Rejection>* out) {
+  if (logged_rejections_ < 5 || spdlog::should_log(spdlog::level::debug)) {
+    ++logged_rejections_;
+    spdlog::log(logged_rejections_ <= 5 ? spdlog::level::warn : spdlog::level::debug, "{} {}:{}: {}",
+                rejection.stage == Stage::kLate ? "late" : "dead letter", raw.source_name(rejection.record),
+                raw.position(rejection.record).offset.value(), rejection.reason);
+    if (logged_rejections_ == 5)
+      spdlog::warn("further rejected records are counted but not logged (--log-level debug shows them)");
+  }
+  out->push_back(std::move(rejection));
+}
+
+arrow::Status Runner::ProcessBatch(const RawBatch& raw) {
+  const int64_t now = clock_->NowMicros();
+  stats_.records_read += static_cast<int64_t>(raw.size());
+  DecodedBatch decoded;
+  ARROW_RETURN_NOT_OK(decoder_->Decode(raw, &decoded));
+  std::vector<Rejection> rejections;
+  for (auto& r : decoded.rejected) Reject(raw, std::move(r), &rejections);
+
+  std::shared_ptr<arrow::RecordBatch> batch = decoded.batch;
+  const int64_t n = batch->num_rows();
+  std::vector<uint8_t> rejected(n, 0);
+  auto reject_row = [&](int64_t row, Stage stage, std::string reason) {
+    if (rejected[row]) return;
+    rejected[row] = 1;
+    Reject(raw, Rejection{decoded.record_index[row], stage, std::move(reason), {}}, &rejections);
+  };
+
+  // Derived columns, each seeing the ones before it.
+  for (const auto& column : plan_.columns) {
+    std::vector<RowError> errors;
+    ARROW_ASSIGN_OR_RAISE(auto values, EvaluateIsolatingErrors(column.expr, *batch, now, &errors));
+    for (const auto& e : errors)
+      reject_row(e.row, Stage::kColumn, "column '" + column.name + "': " + e.message);
+    ARROW_ASSIGN_OR_RAISE(
+        batch, batch->AddColumn(batch->num_columns(), arrow::field(column.name, values->type()), values));
+  }
+  // Checks: a row fails when a check is false (null passes: "when present").
+  for (const auto& check : plan_.checks) {
+    std::vector<RowError> errors;
+    ARROW_ASSIGN_OR_RAISE(auto values, EvaluateIsolatingErrors(check.expr, *batch, now, &errors));
+    for (const auto& e : errors) reject_row(e.row, Stage::kCheck, "check '" + check.name + "': " + e.message);
+    const auto& result = static_cast<const arrow::BooleanArray&>(*values);
+    for (int64_t row = 0; row < n; ++row) {
+      if (result.IsValid(row) && !result.Value(row) && !rejected[row]) {
+        reject_row(row, Stage::kCheck,
+                   "check '" + check.name + "' failed: " + check.text + " (" +
+                       DescribeValues(*batch, row, check.columns) + ")");
+      }
+    }
+  }
+  // Event time must be present and within years 1..9999.
+  const int64_t* times = nullptr;
+  if (plan_.event_time_column >= 0) {
+    const auto& column = static_cast<const arrow::TimestampArray&>(*batch->column(plan_.event_time_column));
+    const std::string& name = plan_.row_schema->field(plan_.event_time_column)->name();
+    times = column.raw_values();
+    for (int64_t row = 0; row < n; ++row) {
+      if (column.IsNull(row)) {
+        reject_row(row, Stage::kEventTime, "event time '" + name + "' is null");
+      } else if (times[row] < kMinEventTime || times[row] > kMaxEventTime) {
+        reject_row(row, Stage::kEventTime, "event time '" + name + "' is outside the years 1-9999");
+      }
+    }
+  }
+  std::shared_ptr<arrow::BooleanArray> passes_filter;
+  if (plan_.filter) {
+    std::vector<RowError> errors;
+    ARROW_ASSIGN_OR_RAISE(auto values, EvaluateIsolatingErrors(plan_.filter->expr, *batch, now, &errors));
+    for (const auto& e : errors) reject_row(e.row, Stage::kCheck, "filter: " + e.message);
+    passes_filter = std::static_pointer_cast<arrow::BooleanArray>(values);
+  }
+
+  // Keep valid rows that pass the filter.
+  arrow::BooleanBuilder keep_builder;
+  ARROW_RETURN_NOT_OK(keep_builder.Reserve(n));
+  std::vector<int32_t> record_index;
+  record_index.reserve(n);
+  for (int64_t row = 0; row < n; ++row) {
+    bool keep = !rejected[row];
+    if (keep) {
+      ++stats_.valid;
+      if (passes_filter && !(passes_filter->IsValid(row) && passes_filter->Value(row))) {
+        keep = false;
+        ++stats_.filtered;
+      }
+    }
+    keep_builder.UnsafeAppend(keep);
+    if (keep) record_index.push_back(decoded.record_index[row]);
+  }
+  if (static_cast<int64_t>(record_index.size()) != n) {
+    ARROW_ASSIGN_OR_RAISE(auto keep, keep_builder.Finish());
+    ARROW_ASSIGN_OR_RAISE(arrow::Datum filtered, cp::Filter(batch, keep));
+    batch = filtered.record_batch();
+  }
+  const int64_t kept = batch->num_rows();
+
+  // Watermark: the threshold judging each row, advancing record by record.
+  std::vector<int64_t> thresholds;
+  if (tracker_ && kept > 0) {
+    times = static_cast<const arrow::TimestampArray&>(*batch->column(plan_.event_time_column)).raw_values();
+    std::vector<int32_t> partitions(kept);
+    for (int64_t row = 0; row < kept; ++row)
+      partitions[row] = raw.position(record_index[row]).partition.value();
+    thresholds.resize(kept);
+    tracker_->Advance(times, partitions.data(), kept, thresholds.data());
+  }
+
+  for (auto& output : outputs_) {
+    if (kept == 0) break;
+    if (!output.aggregator) {
+      ARROW_ASSIGN_OR_RAISE(auto projected, batch->SelectColumns(output.plan->projection));
+      ARROW_RETURN_NOT_OK(output.sink->Write(projected));
+      continue;
+    }
+    std::vector<int32_t> late_rows;
+    ARROW_RETURN_NOT_OK(output.aggregator->Consume(*batch, times, thresholds.data(), now, &late_rows));
+    output.late += static_cast<int64_t>(late_rows.size());
+    stats_.late += static_cast<int64_t>(late_rows.size());
+    for (int32_t row : late_rows) {
+      Rejection late{
+          record_index[row], Stage::kLate,
+          fmt::format("late for '{}': every window containing {} ended at or before the watermark {}",
+                      output.plan->name, FormatTimestamp(times[row]), FormatTimestamp(thresholds[row])),
+          times[row]};
+      if (logged_rejections_ < 5) {
+        std::vector<Rejection> ignored;
+        Reject(raw, late, &ignored);
+      }
+      if (late_) {
+        ARROW_RETURN_NOT_OK(rejected_builder_.Add(raw, late, &output.plan->name, thresholds[row]));
+      }
+    }
+  }
+  if (late_ && rejected_builder_.size() > 0) {
+    ARROW_ASSIGN_OR_RAISE(auto late_batch, rejected_builder_.Finish(now));
+    ARROW_RETURN_NOT_OK(late_->Write(late_batch));
+  }
+  ARROW_RETURN_NOT_OK(WriteRejected(raw, &rejections, now));
+  return EmitWindows(now);
+}
+
+arrow::Status Runner::WriteRejected(const RawBatch& raw, std::vector<Rejection>* rejections, int64_t now) {
+  stats_.invalid += static_cast<int64_t>(rejections->size());
+  for (const auto& r : *rejections) ++stats_.invalid_by_stage[std::string(StageName(r.stage))];
+  if (!dead_letter_ || rejections->empty()) return arrow::Status::OK();
+  std::sort(rejections->begin(), rejections->end(),
+            [](const Rejection& a, const Rejection& b) { return a.record < b.record; });
+  for (const auto& r : *rejections) ARROW_RETURN_NOT_OK(rejected_builder_.Add(raw, r, nullptr, std::nullopt));
+  ARROW_ASSIGN_OR_RAISE(auto batch, rejected_builder_.Finish(now));
+  return dead_letter_->Write(batch);
+}
+
+arrow::Status Runner::EmitWindows(int64_t now) {
+  if (!tracker_) return arrow::Status::OK();
+  const Watermark watermark = tracker_->Current();
+  for (auto& output : outputs_) {
+    if (!output.aggregator) continue;
+    ARROW_ASSIGN_OR_RAISE(auto windows, output.aggregator->Emit(watermark, now));
+    if (windows) ARROW_RETURN_NOT_OK(output.sink->Write(windows));
+  }
+  return arrow::Status::OK();
+}
+
+void Runner::RefreshStats() {
+  stats_.raw_rows_written = stats_.windows_written = stats_.files_written = stats_.bytes_written = 0;
+  stats_.open_windows = stats_.expression_errors = 0;
+  for (size_t i = 0; i < outputs_.size(); ++i) {
+    const auto& sink = outputs_[i].sink->stats();
+    auto& o = stats_.outputs[i];
+    o.rows = sink.rows;
+    o.files = sink.files;
+    o.bytes = sink.bytes;
+    o.late = outputs_[i].late;
+    (o.aggregation ? stats_.windows_written : stats_.raw_rows_written) += sink.rows;
+    stats_.files_written += sink.files;
+    stats_.bytes_written += sink.bytes;
+    if (outputs_[i].aggregator) {
+      stats_.open_windows += outputs_[i].aggregator->state().num_groups();
+      stats_.expression_errors += outputs_[i].aggregator->expression_errors();
+    }
+  }
+  for (const auto* sink : {dead_letter_.get(), late_.get()}) {
+    if (sink == nullptr) continue;
+    stats_.files_written += sink->stats().files;
+    stats_.bytes_written += sink->stats().bytes;
+  }
+  stats_.bytes_read = source_->stats().bytes;
+  if (tracker_) {
+    Watermark w = tracker_->Current();
+    if (w != kWatermarkMin && w != kWatermarkMax) stats_.watermark = w.value();
+  }
+  stats_.elapsed_seconds = static_cast<double>(clock_->MonotonicMicros() - started_) / 1e6;
+}
+
+void Runner::LogProgress(double seconds) {
+  const RunStats& last = last_trigger_stats_;
+  int64_t records = stats_.records_read - last.records_read;
+  std::string groups;
+  for (const auto& o : outputs_) {
+    if (o.aggregator) groups = fmt::format(" | open {} windows", stats_.open_windows);
+  }
+  spdlog::info(
+      "trigger {} | {} records ({:.0f}/s) | valid {} | dead letter {} | late {} | raw rows {} | windows {} | "
+      "files {} | watermark {}{}",
+      stats_.triggers, records, seconds > 0 ? static_cast<double>(records) / seconds : 0.0,
+      stats_.valid - last.valid, stats_.invalid - last.invalid, stats_.late - last.late,
+      stats_.raw_rows_written - last.raw_rows_written, stats_.windows_written - last.windows_written,
+      stats_.files_written - last.files_written, stats_.watermark ? FormatTimestamp(*stats_.watermark) : "-",
+      groups);
+}
+
+arrow::Status Runner::EndTrigger(bool final) {
+  const int64_t now = clock_->NowMicros();
+  for (auto& output : outputs_) {
+    ARROW_RETURN_NOT_OK(output.sink->Tick(now));
+    ARROW_RETURN_NOT_OK(output.sink->Flush());
+  }
+  for (auto* sink : {dead_letter_.get(), late_.get()}) {
+    if (sink) ARROW_RETURN_NOT_OK(sink->Flush());
+  }
+  ARROW_RETURN_NOT_OK(source_->Commit());
+  ++stats_.triggers;
+  RefreshStats();
+  const int64_t mono = clock_->MonotonicMicros();
+  if (stats_.records_read != last_trigger_stats_.records_read || final) {
+    LogProgress(static_cast<double>(mono - trigger_started_) / 1e6);
+  }
+  last_trigger_stats_ = stats_;
+  trigger_started_ = mono;
+  return arrow::Status::OK();
+}
+
+arrow::Status Runner::Run(const std::atomic<bool>& stop) {
+  started_ = trigger_started_ = clock_->MonotonicMicros();
+  const double cpu_start = CpuSeconds();
+  const int64_t batch_size = options_.batch_size.value_or(plan_.spec.trigger.batch_size);
+  const int64_t interval = plan_.spec.trigger.interval.count();
+  spdlog::info("running {}: {}", plan_.spec.name.empty() ? plan_.spec.file : plan_.spec.name,
+               source_->Describe());
+  RawBatch raw;
+  bool ended = false;
+  while (!stop.load()) {
+    int64_t remaining = trigger_started_ + interval - clock_->MonotonicMicros();
+    Duration timeout(std::clamp<int64_t>(remaining, 0, 200'000));
+    ARROW_ASSIGN_OR_RAISE(bool more, source_->Next(batch_size, timeout, &raw));
+    if (!raw.empty()) ARROW_RETURN_NOT_OK(ProcessBatch(raw));
+    if (!more) {
+      ended = true;
+      break;
+    }
+    if (clock_->MonotonicMicros() >= trigger_started_ + interval) ARROW_RETURN_NOT_OK(EndTrigger(false));
+  }
+  if (ended && options_.mode != RunMode::kOnce && tracker_) {
+    RefreshStats();  // keep the last event-time watermark for the summary
+    tracker_->Finish();
+    ARROW_RETURN_NOT_OK(EmitWindows(clock_->NowMicros()));
+  }
+  if (!ended) spdlog::info("stopping: completing files");
+  ARROW_RETURN_NOT_OK(EndTrigger(true));
+  for (auto& output : outputs_) ARROW_RETURN_NOT_OK(output.sink->Close());
+  for (auto* sink : {dead_letter_.get(), late_.get()}) {
+    if (sink) ARROW_RETURN_NOT_OK(sink->Close());
+  }
+  ARROW_RETURN_NOT_OK(source_->Close());
+  RefreshStats();
+  stats_.cpu_seconds = CpuSeconds() - cpu_start;
+  if (stats_.open_windows > 0) {
+    spdlog::warn(
+        "{} open (window, group) results were not emitted: their windows had not closed "
+        "(run with --drain to emit them at the end of the input)",
+        stats_.open_windows);
+  }
+  return arrow::Status::OK();
+}
+
+}  // namespace sluice

@@ -1,0 +1,97 @@
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <arrow/result.h>
+#include <arrow/status.h>
+
+#include "common/clock.h"
+#include "format/json_decoder.h"
+#include "pipeline/plan.h"
+#include "pipeline/rejected_records.h"
+#include "pipeline/run_stats.h"
+#include "sink/parquet_sink.h"
+#include "source/source.h"
+#include "state/watermark.h"
+#include "window/window_aggregator.h"
+
+namespace sluice {
+
+enum class RunMode {
+  kContinuous,  // until stopped; a source that ends (files without follow) is drained
+  kOnce,        // what is available now; open windows are not emitted
+  kDrain,       // what is available now; then every open window is emitted
+};
+
+struct RunOptions {
+  RunMode mode = RunMode::kContinuous;
+  std::optional<std::string> input;   // replaces the source with these NDJSON files
+  std::optional<int64_t> batch_size;  // overrides trigger.batch_size
+  std::string run_id;                 // makes output file names unique per run
+};
+
+// Runs a plan: reads batches from the source and pushes each through decoding,
+// derived columns, checks, event time, the filter, raw outputs and aggregations; at
+// the end of every trigger interval completes every output's files and logs a
+// progress line.
+//
+// Per batch, in order: rejected records (with their raw bytes) go to the dead letter;
+// valid records advance the watermark record by record; each aggregation takes the
+// records that are not late for it and emits the windows the watermark has passed.
+// Results never depend on batch boundaries (see docs/semantics.md).
+//
+// Threads: Run() blocks the calling thread; `stop` may be set from any thread (signal
+// handlers) and is honoured between batches, ending the run cleanly (files completed,
+// summary) without emitting open windows.
+class Runner {
+ public:
+  static arrow::Result<std::unique_ptr<Runner>> Make(const Plan& plan, RunOptions options, Clock* clock);
+  ~Runner();
+
+  arrow::Status Run(const std::atomic<bool>& stop);
+
+  const RunStats& stats() const { return stats_; }
+
+ private:
+  struct Output {
+    const OutputPlan* plan;
+    std::unique_ptr<ParquetSink> sink;
+    std::unique_ptr<WindowAggregator> aggregator;  // null for raw outputs
+    int64_t late = 0;
+  };
+
+  Runner(const Plan& plan, RunOptions options, Clock* clock);
+  arrow::Status Open();
+  arrow::Status ProcessBatch(const RawBatch& raw);
+  arrow::Status EmitWindows(int64_t now);
+  arrow::Status WriteRejected(const RawBatch& raw, std::vector<Rejection>* rejections, int64_t now);
+  arrow::Status EndTrigger(bool final);
+  void Reject(const RawBatch& raw, Rejection rejection, std::vector<Rejection>* out);
+  void RefreshStats();
+  void LogProgress(double seconds);
+
+  const Plan& plan_;
+  RunOptions options_;
+  Clock* clock_;
+  std::unique_ptr<Source> source_;
+  std::unique_ptr<JsonDecoder> decoder_;
+  std::unique_ptr<WatermarkTracker> tracker_;
+  std::vector<Output> outputs_;
+  std::unique_ptr<ParquetSink> dead_letter_;
+  std::unique_ptr<ParquetSink> late_;
+  RejectedRecordBuilder rejected_builder_;
+  RunStats stats_;
+  RunStats last_trigger_stats_;
+  int64_t started_ = 0;
+  int64_t trigger_started_ = 0;
+  int64_t logged_rejections_ = 0;
+};
+
+// A run id: UTC start time plus random bits, e.g. "20250728T141734Z-3fa1".
+std::string NewRunId(Clock* clock);
+
+}  // namespace sluice

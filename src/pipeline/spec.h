@@ -1,0 +1,113 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <arrow/result.h>
+
+#include "common/env.h"
+#include "common/types.h"
+#include "schema/schema.h"
+
+namespace sluice {
+
+// A pipeline file as written, after ${VAR} expansion and with the line of every
+// element (for error messages). Validated for shape and scalar syntax only; names,
+// types and expressions are checked by MakePlan. See docs/pipeline-file.md.
+
+struct NamedExpression {
+  std::string name;
+  std::string expression;
+  int line = 0;
+};
+
+struct FilesSourceSpec {
+  std::string path;  // file, glob or comma-separated list
+  bool follow = false;
+  Duration poll_interval = std::chrono::seconds(1);
+};
+
+struct SourceSpec {
+  std::optional<FilesSourceSpec> files;
+  int line = 0;
+};
+
+struct FieldSpecLine {
+  FieldSpec field;
+  int line = 0;
+};
+
+struct EventTimeSpec {
+  std::string column;
+  Duration watermark_delay{0};
+  int line = 0;
+};
+
+struct TriggerSpec {
+  Duration interval = std::chrono::seconds(30);
+  int64_t batch_size = 10'000;
+  int line = 0;
+};
+
+struct ParquetSpec {
+  std::string path;
+  std::vector<NamedExpression> partition_by;
+  std::string compression = "zstd";
+  int compression_level = 3;
+  int64_t row_group_rows = 128 * 1024;
+  int64_t file_max_rows = 0;
+  int64_t file_max_bytes = 256LL << 20;
+  Duration file_max_age{0};
+  int line = 0;
+};
+
+struct WindowSpecLine {
+  std::string kind;  // tumbling | sliding
+  Duration size{0};
+  Duration slide{0};
+  Duration offset{0};
+  int line = 0;
+};
+
+struct OutputSpec {
+  std::string name;
+  std::vector<std::string> columns;  // raw outputs: projection, empty = every column
+  int columns_line = 0;
+  std::optional<WindowSpecLine> window;  // set for aggregations
+  std::vector<std::string> group_by;
+  int group_by_line = 0;
+  std::vector<NamedExpression> aggregates;
+  ParquetSpec parquet;
+  int line = 0;
+};
+
+struct PipelineSpec {
+  std::string file;  // as given on the command line
+  std::string name;
+  SourceSpec source;
+  std::string format = "json";
+  std::vector<FieldSpecLine> schema;
+  int schema_line = 0;
+  std::vector<NamedExpression> columns;
+  std::vector<NamedExpression> checks;
+  std::optional<NamedExpression> filter;
+  std::optional<EventTimeSpec> event_time;
+  TriggerSpec trigger;
+  std::vector<OutputSpec> outputs;
+  std::optional<ParquetSpec> dead_letter;
+  std::optional<ParquetSpec> late;
+
+  // "file:line" for messages.
+  std::string Where(int line) const { return file + ":" + std::to_string(line); }
+};
+
+// Reads and expands a pipeline file. `env` supplies ${VAR} values; the file's `vars:`
+// are added to it. Errors read "pipeline.yaml:14: <what is wrong and how to fix it>".
+arrow::Result<PipelineSpec> LoadPipelineSpec(const std::string& path, Environment* env);
+
+// Same, from text (tests; `file` names it in messages).
+arrow::Result<PipelineSpec> ParsePipelineSpec(const std::string& text, const std::string& file,
+                                              Environment* env);
+
+}  // namespace sluice

@@ -1,0 +1,419 @@
+#include <charconv>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <yaml-cpp/yaml.h>
+
+#include "common/time_util.h"
+#include "pipeline/spec.h"
+
+namespace sluice {
+namespace {
+
+// Typed, located access to the YAML tree. Every error names file:line.
+class Reader {
+ public:
+  Reader(std::string file, Environment* env) : file_(std::move(file)), env_(env) {}
+
+  static int Line(const YAML::Node& node) {
+    YAML::Mark mark = node.Mark();
+    return mark.is_null() ? 0 : mark.line + 1;
+  }
+
+  arrow::Status Error(int line, const std::string& message) const {
+    if (line <= 0) return arrow::Status::Invalid(file_, ": ", message);
+    return arrow::Status::Invalid(file_, ":", line, ": ", message);
+  }
+  arrow::Status Error(const YAML::Node& node, const std::string& message) const {
+    return Error(Line(node), message);
+  }
+
+  arrow::Status ExpectMap(const YAML::Node& node, const std::string& what) const {
+    if (node.IsMap()) return arrow::Status::OK();
+    return Error(node, what + " must be a mapping of 'key: value' lines");
+  }
+
+  // Fails on keys outside `allowed`, suggesting the closest one.
+  arrow::Status CheckKeys(const YAML::Node& map, const std::vector<std::string>& allowed,
+                          const std::string& what) const {
+    for (const auto& entry : map) {
+      std::string key = entry.first.as<std::string>();
+      if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+        std::string list;
+        for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+        return Error(entry.first, "unknown key '" + key + "' in " + what + DidYouMean(key, allowed) +
+                                      "; allowed: " + list);
+      }
+    }
+    return arrow::Status::OK();
+  }
+
+  arrow::Result<std::string> String(const YAML::Node& node, const std::string& what) const {
+    if (!node.IsScalar()) return Error(node, what + " must be a single value");
+    auto expanded = env_->Expand(node.Scalar());
+    if (!expanded.ok()) return Error(node, what + ": " + expanded.status().message());
+    return *expanded;
+  }
+
+  arrow::Result<int64_t> Int(const YAML::Node& node, const std::string& what, int64_t min_value) const {
+    ARROW_ASSIGN_OR_RAISE(std::string text, String(node, what));
+    int64_t value = 0;
+    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc() || ptr != text.data() + text.size()) {
+      return Error(node, what + " must be a whole number, got '" + text + "'");
+    }
+    if (value < min_value) return Error(node, what + " must be at least " + std::to_string(min_value));
+    return value;
+  }
+
+  arrow::Result<bool> Bool(const YAML::Node& node, const std::string& what) const {
+    ARROW_ASSIGN_OR_RAISE(std::string text, String(node, what));
+    if (text == "true" || text == "yes" || text == "on") return true;
+    if (text == "false" || text == "no" || text == "off") return false;
+    return Error(node, what + " must be true or false, got '" + text + "'");
+  }
+
+  arrow::Result<Duration> Dur(const YAML::Node& node, const std::string& what) const {
+    ARROW_ASSIGN_OR_RAISE(std::string text, String(node, what));
+    auto duration = ParseDuration(text);
+    if (!duration.ok()) return Error(node, what + ": " + duration.status().message());
+    return *duration;
+  }
+
+  arrow::Result<int64_t> Bytes(const YAML::Node& node, const std::string& what) const {
+    ARROW_ASSIGN_OR_RAISE(std::string text, String(node, what));
+    size_t digits = 0;
+    while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
+    std::string unit = text.substr(digits);
+    while (!unit.empty() && unit.front() == ' ') unit.erase(unit.begin());
+    for (char& c : unit) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    int64_t multiplier = unit.empty() || unit == "B"                    ? 1
+                         : unit == "KB" || unit == "K" || unit == "KIB" ? 1LL << 10
+                         : unit == "MB" || unit == "M" || unit == "MIB" ? 1LL << 20
+                         : unit == "GB" || unit == "G" || unit == "GIB" ? 1LL << 30
+                                                                        : -1;
+    if (digits == 0 || multiplier < 0) {
+      return Error(node, what + " must be a size such as 128MB or 1GB, got '" + text + "'");
+    }
+    return std::stoll(text.substr(0, digits)) * multiplier;
+  }
+
+  // A list of names, as a YAML sequence or a comma-separated string.
+  arrow::Result<std::vector<std::string>> Names(const YAML::Node& node, const std::string& what) const {
+    std::vector<std::string> out;
+    if (node.IsSequence()) {
+      for (const auto& item : node) {
+        ARROW_ASSIGN_OR_RAISE(std::string name, String(item, what));
+        out.push_back(name);
+      }
+      return out;
+    }
+    ARROW_ASSIGN_OR_RAISE(std::string text, String(node, what));
+    std::stringstream stream(text);
+    std::string part;
+    while (std::getline(stream, part, ',')) {
+      while (!part.empty() && part.front() == ' ') part.erase(part.begin());
+      while (!part.empty() && part.back() == ' ') part.pop_back();
+      if (!part.empty()) out.push_back(part);
+    }
+    return out;
+  }
+
+  // "name: expression" entries of a mapping, in order.
+  arrow::Result<std::vector<NamedExpression>> Expressions(const YAML::Node& node,
+                                                          const std::string& what) const {
+    ARROW_RETURN_NOT_OK(ExpectMap(node, what));
+    std::vector<NamedExpression> out;
+    std::set<std::string> seen;
+    for (const auto& entry : node) {
+      std::string name = entry.first.as<std::string>();
+      if (!seen.insert(name).second) return Error(entry.first, what + "." + name + " is defined twice");
+      ARROW_ASSIGN_OR_RAISE(std::string expression, String(entry.second, what + "." + name));
+      out.push_back({name, expression, Line(entry.second)});
+    }
+    return out;
+  }
+
+ private:
+  std::string file_;
+  Environment* env_;
+};
+
+arrow::Result<ParquetSpec> ReadParquet(const Reader& r, const YAML::Node& node, const std::string& what) {
+  ARROW_RETURN_NOT_OK(r.ExpectMap(node, what));
+  ARROW_RETURN_NOT_OK(r.CheckKeys(node,
+                                  {"path", "partition_by", "compression", "compression_level",
+                                   "row_group_rows", "file_max_rows", "file_max_bytes", "file_max_age"},
+                                  what));
+  ParquetSpec spec;
+  spec.line = Reader::Line(node);
+  if (!node["path"]) return r.Error(node, what + " needs a path, e.g. path: ./lake/raw");
+  ARROW_ASSIGN_OR_RAISE(spec.path, r.String(node["path"], what + ".path"));
+  if (spec.path.empty()) return r.Error(node["path"], what + ".path is empty");
+  if (node["partition_by"]) {
+    ARROW_ASSIGN_OR_RAISE(spec.partition_by, r.Expressions(node["partition_by"], what + ".partition_by"));
+  }
+  if (node["compression"]) {
+    ARROW_ASSIGN_OR_RAISE(spec.compression, r.String(node["compression"], what + ".compression"));
+  }
+  if (node["compression_level"]) {
+    ARROW_ASSIGN_OR_RAISE(int64_t level, r.Int(node["compression_level"], what + ".compression_level", 1));
+    spec.compression_level = static_cast<int>(level);
+  }
+  if (node["row_group_rows"]) {
+    ARROW_ASSIGN_OR_RAISE(spec.row_group_rows, r.Int(node["row_group_rows"], what + ".row_group_rows", 1));
+  }
+  if (node["file_max_rows"]) {
+    ARROW_ASSIGN_OR_RAISE(spec.file_max_rows, r.Int(node["file_max_rows"], what + ".file_max_rows", 1));
+  }
+  if (node["file_max_bytes"]) {
+    ARROW_ASSIGN_OR_RAISE(spec.file_max_bytes, r.Bytes(node["file_max_bytes"], what + ".file_max_bytes"));
+  }
+  if (node["file_max_age"]) {
+    ARROW_ASSIGN_OR_RAISE(spec.file_max_age, r.Dur(node["file_max_age"], what + ".file_max_age"));
+  }
+  return spec;
+}
+
+// An output's sink: exactly one of the sink kinds (parquet for now).
+arrow::Result<ParquetSpec> ReadSink(const Reader& r, const YAML::Node& node, const std::string& what) {
+  if (!node["parquet"])
+    return r.Error(node, what + " needs a sink, e.g. 'parquet: {path: ./lake/" + what + "}'");
+  return ReadParquet(r, node["parquet"], what + ".parquet");
+}
+
+arrow::Result<WindowSpecLine> ReadWindow(const Reader& r, const YAML::Node& node, const std::string& what) {
+  ARROW_RETURN_NOT_OK(r.ExpectMap(node, what));
+  ARROW_RETURN_NOT_OK(r.CheckKeys(node, {"tumbling", "sliding", "slide", "offset"}, what));
+  WindowSpecLine window;
+  window.line = Reader::Line(node);
+  if (node["tumbling"] && node["sliding"]) return r.Error(node, what + ": choose one of tumbling or sliding");
+  if (node["tumbling"]) {
+    window.kind = "tumbling";
+    ARROW_ASSIGN_OR_RAISE(window.size, r.Dur(node["tumbling"], what + ".tumbling"));
+    if (node["slide"])
+      return r.Error(node["slide"], what + ": a tumbling window has no slide; use sliding: SIZE");
+  } else if (node["sliding"]) {
+    window.kind = "sliding";
+    ARROW_ASSIGN_OR_RAISE(window.size, r.Dur(node["sliding"], what + ".sliding"));
+    if (!node["slide"]) return r.Error(node, what + ": a sliding window needs slide: DURATION");
+    ARROW_ASSIGN_OR_RAISE(window.slide, r.Dur(node["slide"], what + ".slide"));
+  } else {
+    return r.Error(node, what + " needs 'tumbling: 1 minute' or 'sliding: 5 minutes' with 'slide: 1 minute'");
+  }
+  if (node["offset"]) {
+    ARROW_ASSIGN_OR_RAISE(window.offset, r.Dur(node["offset"], what + ".offset"));
+  }
+  return window;
+}
+
+arrow::Result<OutputSpec> ReadOutput(const Reader& r, const std::string& name, const YAML::Node& node) {
+  const std::string what = "outputs." + name;
+  ARROW_RETURN_NOT_OK(r.ExpectMap(node, what));
+  ARROW_RETURN_NOT_OK(r.CheckKeys(node, {"columns", "window", "group_by", "aggregates", "parquet"}, what));
+  OutputSpec out;
+  out.name = name;
+  out.line = Reader::Line(node);
+  if (node["window"]) {
+    ARROW_ASSIGN_OR_RAISE(out.window, ReadWindow(r, node["window"], what + ".window"));
+    if (node["columns"]) {
+      return r.Error(node["columns"], what +
+                                          ": an aggregation's columns are its group_by and aggregates; "
+                                          "remove 'columns'");
+    }
+    if (!node["aggregates"])
+      return r.Error(node, what + " has a window but no aggregates, e.g. 'aggregates: {n: count(*)}'");
+    ARROW_ASSIGN_OR_RAISE(out.aggregates, r.Expressions(node["aggregates"], what + ".aggregates"));
+    if (node["group_by"]) {
+      out.group_by_line = Reader::Line(node["group_by"]);
+      ARROW_ASSIGN_OR_RAISE(out.group_by, r.Names(node["group_by"], what + ".group_by"));
+    } else {
+      out.group_by_line = out.line;
+    }
+  } else {
+    for (const char* key : {"group_by", "aggregates"}) {
+      if (node[key]) {
+        return r.Error(node[key],
+                       what + " has " + key + " but no window; add e.g. 'window: {tumbling: 1 minute}'");
+      }
+    }
+    if (node["columns"]) {
+      out.columns_line = Reader::Line(node["columns"]);
+      ARROW_ASSIGN_OR_RAISE(out.columns, r.Names(node["columns"], what + ".columns"));
+    }
+  }
+  ARROW_ASSIGN_OR_RAISE(out.parquet, ReadSink(r, node, what));
+  return out;
+}
+
+arrow::Result<PipelineSpec> Parse(const YAML::Node& root, const std::string& file, Environment* env) {
+  Reader r(file, env);
+  if (!root.IsMap()) return r.Error(root, "a pipeline file is a mapping with source, schema and outputs");
+  ARROW_RETURN_NOT_OK(r.CheckKeys(root,
+                                  {"name", "vars", "source", "format", "schema", "columns", "checks",
+                                   "filter", "event_time", "trigger", "outputs", "dead_letter", "late"},
+                                  "the pipeline"));
+  PipelineSpec spec;
+  spec.file = file;
+  if (root["vars"]) {
+    ARROW_RETURN_NOT_OK(r.ExpectMap(root["vars"], "vars"));
+    for (const auto& entry : root["vars"]) {
+      std::string name = entry.first.as<std::string>();
+      ARROW_ASSIGN_OR_RAISE(std::string value, r.String(entry.second, "vars." + name));
+      env->SetVar(name, value);
+    }
+  }
+  if (root["name"]) {
+    ARROW_ASSIGN_OR_RAISE(spec.name, r.String(root["name"], "name"));
+  }
+
+  // source
+  const YAML::Node source = root["source"];
+  if (!source)
+    return r.Error(root, "the pipeline needs a source, e.g. 'source: {files: {path: data/*.ndjson}}'");
+  ARROW_RETURN_NOT_OK(r.ExpectMap(source, "source"));
+  ARROW_RETURN_NOT_OK(r.CheckKeys(source, {"files"}, "source"));
+  spec.source.line = Reader::Line(source);
+  if (!source["files"]) return r.Error(source, "source needs 'files: {path: ...}'");
+  {
+    const YAML::Node files = source["files"];
+    ARROW_RETURN_NOT_OK(r.ExpectMap(files, "source.files"));
+    ARROW_RETURN_NOT_OK(r.CheckKeys(files, {"path", "follow", "poll_interval"}, "source.files"));
+    FilesSourceSpec f;
+    if (!files["path"]) return r.Error(files, "source.files needs a path, e.g. path: data/*.ndjson");
+    ARROW_ASSIGN_OR_RAISE(f.path, r.String(files["path"], "source.files.path"));
+    if (files["follow"]) {
+      ARROW_ASSIGN_OR_RAISE(f.follow, r.Bool(files["follow"], "source.files.follow"));
+    }
+    if (files["poll_interval"]) {
+      ARROW_ASSIGN_OR_RAISE(f.poll_interval, r.Dur(files["poll_interval"], "source.files.poll_interval"));
+    }
+    spec.source.files = f;
+  }
+
+  if (root["format"]) {
+    ARROW_ASSIGN_OR_RAISE(spec.format, r.String(root["format"], "format"));
+    if (spec.format != "json")
+      return r.Error(root["format"], "format '" + spec.format + "' is not supported; use json");
+  }
+
+  // schema: name: type  |  name: {type: ..., required: ..., epoch: ...}
+  const YAML::Node schema = root["schema"];
+  if (!schema)
+    return r.Error(root, "the pipeline needs a schema, e.g. 'schema: {device_id: string, value: double}'");
+  ARROW_RETURN_NOT_OK(r.ExpectMap(schema, "schema"));
+  spec.schema_line = Reader::Line(schema);
+  for (const auto& entry : schema) {
+    FieldSpecLine field;
+    field.field.name = entry.first.as<std::string>();
+    field.line = Reader::Line(entry.first);
+    const std::string what = "schema." + field.field.name;
+    std::string type_name;
+    if (entry.second.IsMap()) {
+      ARROW_RETURN_NOT_OK(r.CheckKeys(entry.second, {"type", "required", "epoch"}, what));
+      if (!entry.second["type"]) return r.Error(entry.second, what + " needs a type");
+      ARROW_ASSIGN_OR_RAISE(type_name, r.String(entry.second["type"], what + ".type"));
+      if (entry.second["required"]) {
+        ARROW_ASSIGN_OR_RAISE(field.field.required, r.Bool(entry.second["required"], what + ".required"));
+      }
+      if (entry.second["epoch"]) {
+        ARROW_ASSIGN_OR_RAISE(std::string unit, r.String(entry.second["epoch"], what + ".epoch"));
+        auto parsed = ParseEpochUnit(unit);
+        if (!parsed.ok()) return r.Error(entry.second["epoch"], what + ": " + parsed.status().message());
+        field.field.epoch_unit = *parsed;
+      }
+    } else {
+      ARROW_ASSIGN_OR_RAISE(type_name, r.String(entry.second, what));
+    }
+    auto type = ParseColumnType(type_name);
+    if (!type.ok()) return r.Error(entry.second, what + ": " + type.status().message());
+    field.field.type = *type;
+    spec.schema.push_back(field);
+  }
+
+  if (root["columns"]) {
+    ARROW_ASSIGN_OR_RAISE(spec.columns, r.Expressions(root["columns"], "columns"));
+  }
+  if (root["checks"]) {
+    ARROW_ASSIGN_OR_RAISE(spec.checks, r.Expressions(root["checks"], "checks"));
+  }
+  if (root["filter"]) {
+    ARROW_ASSIGN_OR_RAISE(std::string filter, r.String(root["filter"], "filter"));
+    spec.filter = NamedExpression{"filter", filter, Reader::Line(root["filter"])};
+  }
+
+  if (root["event_time"]) {
+    const YAML::Node et = root["event_time"];
+    ARROW_RETURN_NOT_OK(r.ExpectMap(et, "event_time"));
+    ARROW_RETURN_NOT_OK(r.CheckKeys(et, {"column", "watermark"}, "event_time"));
+    EventTimeSpec e;
+    e.line = Reader::Line(et);
+    if (!et["column"]) return r.Error(et, "event_time needs a column, e.g. column: timestamp");
+    ARROW_ASSIGN_OR_RAISE(e.column, r.String(et["column"], "event_time.column"));
+    if (et["watermark"]) {
+      ARROW_ASSIGN_OR_RAISE(e.watermark_delay, r.Dur(et["watermark"], "event_time.watermark"));
+    }
+    spec.event_time = e;
+  }
+
+  if (root["trigger"]) {
+    const YAML::Node t = root["trigger"];
+    ARROW_RETURN_NOT_OK(r.ExpectMap(t, "trigger"));
+    ARROW_RETURN_NOT_OK(r.CheckKeys(t, {"interval", "batch_size"}, "trigger"));
+    spec.trigger.line = Reader::Line(t);
+    if (t["interval"]) {
+      ARROW_ASSIGN_OR_RAISE(spec.trigger.interval, r.Dur(t["interval"], "trigger.interval"));
+    }
+    if (spec.trigger.interval.count() <= 0)
+      return r.Error(t["interval"], "trigger.interval must be positive");
+    if (t["batch_size"]) {
+      ARROW_ASSIGN_OR_RAISE(spec.trigger.batch_size, r.Int(t["batch_size"], "trigger.batch_size", 1));
+    }
+  }
+
+  const YAML::Node outputs = root["outputs"];
+  if (!outputs) return r.Error(root, "the pipeline needs at least one output under 'outputs:'");
+  ARROW_RETURN_NOT_OK(r.ExpectMap(outputs, "outputs"));
+  for (const auto& entry : outputs) {
+    ARROW_ASSIGN_OR_RAISE(OutputSpec output, ReadOutput(r, entry.first.as<std::string>(), entry.second));
+    spec.outputs.push_back(std::move(output));
+  }
+  if (spec.outputs.empty())
+    return r.Error(outputs, "the pipeline needs at least one output under 'outputs:'");
+  for (const char* key : {"dead_letter", "late"}) {
+    if (!root[key]) continue;
+    ARROW_RETURN_NOT_OK(r.ExpectMap(root[key], key));
+    ARROW_RETURN_NOT_OK(r.CheckKeys(root[key], {"parquet"}, key));
+    ARROW_ASSIGN_OR_RAISE(ParquetSpec sink, ReadSink(r, root[key], key));
+    (std::string(key) == "late" ? spec.late : spec.dead_letter) = std::move(sink);
+  }
+  return spec;
+}
+
+}  // namespace
+
+arrow::Result<PipelineSpec> ParsePipelineSpec(const std::string& text, const std::string& file,
+                                              Environment* env) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    return arrow::Status::Invalid(file, ":", e.mark.line + 1, ": not valid YAML: ", e.msg);
+  }
+  try {
+    return Parse(root, file, env);
+  } catch (const YAML::Exception& e) {
+    return arrow::Status::Invalid(file, ":", e.mark.line + 1, ": ", e.msg);
+  }
+}
+
+arrow::Result<PipelineSpec> LoadPipelineSpec(const std::string& path, Environment* env) {
+  std::ifstream in(path);
+  if (!in) return arrow::Status::IOError("cannot read pipeline file '", path, "'");
+  std::stringstream text;
+  text << in.rdbuf();
+  return ParsePipelineSpec(text.str(), path, env);
+}
+
+}  // namespace sluice
