@@ -50,6 +50,33 @@ std::string_view TrimRight(std::string_view token) {
   return token;
 }
 
+// Consumes a scalar that simdjson typed by its first byte, to check it is well formed
+// ("tru" looks like a boolean, "not json" like null).
+template <typename Value>
+simdjson::error_code CheckScalar(Value& value, od::json_type type) {
+  switch (type) {
+    case od::json_type::null: {
+      bool is_null = false;
+      auto error = value.is_null().get(is_null);
+      return error ? error : (is_null ? simdjson::SUCCESS : simdjson::N_ATOM_ERROR);
+    }
+    case od::json_type::boolean: {
+      bool b = false;
+      return value.get_bool().get(b);
+    }
+    case od::json_type::number: {
+      double d = 0;
+      return value.get_double().get(d);
+    }
+    case od::json_type::string: {
+      std::string_view s;
+      return value.get_string().get(s);
+    }
+    default:
+      return simdjson::SUCCESS;
+  }
+}
+
 std::string ParseError(simdjson::error_code error) {
   switch (error) {
     case simdjson::UTF8_ERROR:
@@ -192,7 +219,11 @@ class JsonDecoder::Impl {
       return false;
     }
     if (type != od::json_type::object) {
-      *reason = "expected a JSON object, got " + std::string(JsonTypeName(type));
+      if (CheckScalar(doc, type) != simdjson::SUCCESS) {
+        *reason = "not valid JSON: the line is neither an object nor any other JSON value";
+      } else {
+        *reason = "expected a JSON object, got " + std::string(JsonTypeName(type));
+      }
       return false;
     }
     od::object object;
@@ -263,9 +294,16 @@ class JsonDecoder::Impl {
     return name.find_first_of("\"\\") != std::string_view::npos;
   }
 
-  bool TypeError(const FieldSpec& spec, std::string_view expected, od::json_type got, std::string* reason) {
-    *reason = "field '" + spec.name + "': expected " + std::string(expected) + ", got " +
-              std::string(JsonTypeName(got));
+  // A value of the wrong JSON type, unless it is not a JSON value at all.
+  bool TypeError(const FieldSpec& spec, std::string_view expected, od::value& value, od::json_type got,
+                 std::string* reason) {
+    std::string_view token = TrimRight(value.raw_json_token());
+    if (CheckScalar(value, got) != simdjson::SUCCESS) {
+      *reason = "field '" + spec.name + "': not valid JSON: " + Quote(token) + " is not a JSON value";
+    } else {
+      *reason = "field '" + spec.name + "': expected " + std::string(expected) + ", got " +
+                std::string(JsonTypeName(got));
+    }
     return false;
   }
 
@@ -280,7 +318,8 @@ class JsonDecoder::Impl {
       // is_null() consumes the token so that a malformed literal is still caught.
       bool is_null = false;
       if (value.is_null().get(is_null) || !is_null) {
-        *reason = "field '" + spec.name + "': not valid JSON (bad literal)";
+        *reason = "field '" + spec.name + "': not valid JSON: " + Quote(TrimRight(value.raw_json_token())) +
+                  " is not a JSON value";
         return false;
       }
       cell->is_null = true;
@@ -289,11 +328,11 @@ class JsonDecoder::Impl {
     simdjson::error_code error = simdjson::SUCCESS;
     switch (spec.type) {
       case ColumnType::kString:
-        if (type != od::json_type::string) return TypeError(spec, "a string", type, reason);
+        if (type != od::json_type::string) return TypeError(spec, "a string", value, type, reason);
         error = value.get_string().get(cell->s);
         break;
       case ColumnType::kBool: {
-        if (type != od::json_type::boolean) return TypeError(spec, "true or false", type, reason);
+        if (type != od::json_type::boolean) return TypeError(spec, "true or false", value, type, reason);
         bool b = false;
         error = value.get_bool().get(b);
         cell->i = b;
@@ -301,10 +340,10 @@ class JsonDecoder::Impl {
       }
       case ColumnType::kInt32:
       case ColumnType::kInt64:
-        if (type != od::json_type::number) return TypeError(spec, "an integer", type, reason);
+        if (type != od::json_type::number) return TypeError(spec, "an integer", value, type, reason);
         return DecodeInteger(spec, value, cell, reason);
       case ColumnType::kDouble:
-        if (type != od::json_type::number) return TypeError(spec, "a number", type, reason);
+        if (type != od::json_type::number) return TypeError(spec, "a number", value, type, reason);
         error = value.get_double().get(cell->d);
         break;
       case ColumnType::kTimestamp:
@@ -374,7 +413,7 @@ class JsonDecoder::Impl {
       return true;
     }
     if (type != od::json_type::number) {
-      return TypeError(spec, "an ISO-8601 string or epoch number", type, reason);
+      return TypeError(spec, "an ISO-8601 string or epoch number", value, type, reason);
     }
     od::number_type number_type;
     if (auto error = value.get_number_type().get(number_type)) {
