@@ -102,6 +102,10 @@ arrow::Status Runner::Open() {
   if (plan_.late) {
     ARROW_ASSIGN_OR_RAISE(late_, open_sink("late", *plan_.late, RejectedRecordSchema()));
   }
+  if (!dead_letter_) spdlog::warn("no dead_letter output: rejected records will only be counted and logged");
+  bool windows = false;
+  for (const auto& output : outputs_) windows |= output.aggregator != nullptr;
+  if (windows && !late_) spdlog::warn("no late output: late records will only be counted and logged");
   return arrow::Status::OK();
 }
 

@@ -70,8 +70,8 @@ arrow::Status FileSource::OpenNextFile() {
   if (!file.ok()) return arrow::Status::IOError("cannot read ", path_, ": ", file.status().message());
   input_ = *file;
   if (path_.size() > 3 && path_.compare(path_.size() - 3, 3, ".gz") == 0) {
-    ARROW_ASSIGN_OR_RAISE(auto codec, arrow::util::Codec::Create(arrow::Compression::GZIP));
-    ARROW_ASSIGN_OR_RAISE(input_, arrow::io::CompressedInputStream::Make(codec.release(), input_));
+    ARROW_ASSIGN_OR_RAISE(codec_, arrow::util::Codec::Create(arrow::Compression::GZIP));
+    ARROW_ASSIGN_OR_RAISE(input_, arrow::io::CompressedInputStream::Make(codec_.get(), input_));
   }
   line_ = 0;
   buffer_.clear();
@@ -148,6 +148,7 @@ arrow::Result<bool> FileSource::Next(int64_t max_records, Duration timeout, RawB
     if (eof_ && begin_ >= buffer_.size()) {
       ARROW_RETURN_NOT_OK(input_->Close());
       input_.reset();
+      codec_.reset();
       source_index_ = -1;
       continue;
     }

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include <arrow/io/interfaces.h>
+#include <arrow/util/compression.h>
 
 #include "common/clock.h"
 #include "source/source.h"
@@ -49,6 +50,7 @@ class FileSource final : public Source {
   std::vector<std::string> queue_;  // files still to read, in order
   std::set<std::string> seen_;
   std::shared_ptr<arrow::io::InputStream> input_;
+  std::unique_ptr<arrow::util::Codec> codec_;  // borrowed by input_ for .gz files
   std::string path_;
   int32_t source_index_ = -1;
   int64_t line_ = 0;

@@ -82,7 +82,8 @@ arrow::Status KeyEncoder::Encode(const arrow::ArrayVector& columns, int64_t num_
           }
           case arrow::Type::INT64:
           case arrow::Type::TIMESTAMP: {
-            int64_t v = static_cast<const arrow::Int64Array&>(column).raw_values()[r];
+            // Both are 64-bit integers in buffer 1 (TimestampArray is not an Int64Array).
+            int64_t v = column.data()->GetValues<int64_t>(1)[r];
             std::memcpy(p, &v, 8);
             p += 8;
             break;
