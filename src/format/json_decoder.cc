@@ -161,6 +161,8 @@ class JsonDecoder::Impl {
       ARROW_RETURN_NOT_OK(arrow::MakeBuilder(pool_, ToArrowType(fields[i].type), &builder));
       builders_.push_back(std::move(builder));
       index_.emplace(fields[i].name, static_cast<int>(i));
+      // A raw key can be compared byte for byte only with a name that needs no escaping.
+      plain_name_.push_back(fields[i].name.find_first_of("\"\\") == std::string::npos);
     }
     return arrow::Status::OK();
   }
@@ -278,7 +280,7 @@ class JsonDecoder::Impl {
   int FindColumn(od::field& field) {
     const auto& fields = schema_.fields();
     size_t hint = next_hint_ < fields.size() ? next_hint_ : 0;
-    if (field.key().unsafe_is_equal(fields[hint].name) && !HasEscapes(fields[hint].name)) {
+    if (plain_name_[hint] && field.key().unsafe_is_equal(fields[hint].name)) {
       next_hint_ = hint + 1;
       return static_cast<int>(hint);
     }
@@ -288,10 +290,6 @@ class JsonDecoder::Impl {
     if (it == index_.end()) return kUndeclared;
     next_hint_ = static_cast<size_t>(it->second) + 1;
     return it->second;
-  }
-
-  static bool HasEscapes(std::string_view name) {
-    return name.find_first_of("\"\\") != std::string_view::npos;
   }
 
   // A value of the wrong JSON type, unless it is not a JSON value at all.
@@ -493,6 +491,7 @@ class JsonDecoder::Impl {
   std::vector<Cell> cells_;
   uint64_t generation_ = 0;
   size_t next_hint_ = 0;
+  std::vector<uint8_t> plain_name_;  // per field: its JSON key needs no escapes
   std::vector<std::unique_ptr<arrow::ArrayBuilder>> builders_;
   std::unordered_map<std::string_view, int> index_;  // keys point into schema_
 };

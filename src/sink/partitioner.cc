@@ -102,6 +102,18 @@ arrow::Result<std::vector<Partitioner::Part>> Partitioner::Split(
   }
   std::vector<Part> parts;
   if (paths.size() == 1) return std::vector<Part>{{paths[0], batch}};
+  // Rows of one partition usually form one contiguous run: slice (zero copy) then.
+  bool contiguous = true;
+  for (const auto& rows : rows_of_group) {
+    contiguous &= rows.back() - rows.front() + 1 == static_cast<int64_t>(rows.size());
+  }
+  if (contiguous) {
+    for (size_t g = 0; g < paths.size(); ++g) {
+      const auto& rows = rows_of_group[g];
+      parts.push_back({paths[g], batch->Slice(rows.front(), static_cast<int64_t>(rows.size()))});
+    }
+    return parts;
+  }
   for (size_t g = 0; g < paths.size(); ++g) {
     arrow::Int64Builder indices;
     ARROW_RETURN_NOT_OK(indices.AppendValues(rows_of_group[g]));

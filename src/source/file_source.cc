@@ -74,8 +74,7 @@ arrow::Status FileSource::OpenNextFile() {
     ARROW_ASSIGN_OR_RAISE(input_, arrow::io::CompressedInputStream::Make(codec_.get(), input_));
   }
   line_ = 0;
-  buffer_.clear();
-  begin_ = 0;
+  begin_ = end_ = 0;
   eof_ = false;
   source_index_ = -1;
   return arrow::Status::OK();
@@ -95,9 +94,9 @@ arrow::Result<bool> FileSource::Poll() {
 
 int64_t FileSource::TakeLines(int64_t room, RawBatch* batch) {
   int64_t taken = 0;
-  while (taken < room && begin_ < buffer_.size()) {
-    const char* start = buffer_.data() + begin_;
-    size_t available = buffer_.size() - begin_;
+  while (taken < room && begin_ < end_) {
+    const char* start = buffer_.get() + begin_;
+    size_t available = end_ - begin_;
     const char* newline = static_cast<const char*>(std::memchr(start, '\n', available));
     size_t length;
     if (newline != nullptr) {
@@ -145,7 +144,7 @@ arrow::Result<bool> FileSource::Next(int64_t max_records, Duration timeout, RawB
     }
     stats_.records += TakeLines(max_records - static_cast<int64_t>(batch->size()), batch);
     if (static_cast<int64_t>(batch->size()) >= max_records) break;
-    if (eof_ && begin_ >= buffer_.size()) {
+    if (eof_ && begin_ >= end_) {
       ARROW_RETURN_NOT_OK(input_->Close());
       input_.reset();
       codec_.reset();
@@ -153,13 +152,21 @@ arrow::Result<bool> FileSource::Next(int64_t max_records, Duration timeout, RawB
       continue;
     }
     // Need more bytes: keep the partial line, read the next chunk.
-    buffer_.erase(0, begin_);
+    size_t pending = end_ - begin_;
+    if (pending + kReadChunk > capacity_) {
+      size_t capacity = std::max(capacity_ * 2, pending + kReadChunk);
+      std::unique_ptr<char[]> grown(new char[capacity]);
+      if (pending > 0) std::memcpy(grown.get(), buffer_.get() + begin_, pending);
+      buffer_ = std::move(grown);
+      capacity_ = capacity;
+    } else if (pending > 0) {
+      std::memmove(buffer_.get(), buffer_.get() + begin_, pending);
+    }
     begin_ = 0;
-    size_t old_size = buffer_.size();
-    buffer_.resize(old_size + kReadChunk);
-    auto read = input_->Read(kReadChunk, buffer_.data() + old_size);
+    end_ = pending;
+    auto read = input_->Read(kReadChunk, buffer_.get() + end_);
     if (!read.ok()) return arrow::Status::IOError("cannot read ", path_, ": ", read.status().message());
-    buffer_.resize(old_size + static_cast<size_t>(*read));
+    end_ += static_cast<size_t>(*read);
     if (*read == 0) eof_ = true;
   }
   bool exhausted = !options_.follow && input_ == nullptr && queue_.empty();

@@ -54,8 +54,11 @@ class FileSource final : public Source {
   std::string path_;
   int32_t source_index_ = -1;
   int64_t line_ = 0;
-  std::string buffer_;
+  // Bytes read and not yet returned: [begin_, end_) of buffer_ (not zero-initialised).
+  std::unique_ptr<char[]> buffer_;
+  size_t capacity_ = 0;
   size_t begin_ = 0;
+  size_t end_ = 0;
   bool eof_ = false;
   int64_t last_poll_ = 0;
   SourceStats stats_;
