@@ -10,7 +10,10 @@ ASAN_DIR ?= build-asan
 JOBS ?= $(shell nproc)
 PYTHON := .venv/bin/python
 CMAKE_COMMON := -G Ninja -DSLUICE_PYTHON=$(CURDIR)/.venv/bin/python
+# ccache keyed on paths relative to the checkout, so every clone shares one cache.
 export CCACHE_DIR ?= $(HOME)/.cache/ccache
+export CCACHE_BASEDIR ?= $(CURDIR)
+export CCACHE_NOHASHDIR ?= true
 
 all: build
 
