@@ -76,7 +76,7 @@ int DemoCommand(const DemoCommandOptions& options, const std::atomic<bool>& stop
   }
   auto shown = taken->table()->SelectColumns({0, 2, 3, 4, 6, 7, 10, 14});
   auto batch = shown.ok() ? (*shown)->CombineChunksToBatch() : shown.status();
-  if (batch.ok()) std::cout << FormatTable(**batch, 8);
+  if (batch.ok()) std::cout << FormatTable(**batch, 8, (*batch)->num_rows());
 
   std::cout
       << "\nThe lake is in " << lake << ":\n"

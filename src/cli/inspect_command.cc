@@ -50,7 +50,7 @@ int InspectCommand(const std::string& path, int64_t rows) {
   }
   auto batch = (*table)->CombineChunksToBatch();
   if (!batch.ok()) return fail(batch.status().message());
-  std::cout << FormatTable(**batch, rows);
+  std::cout << FormatTable(**batch, rows, total_rows);
   return 0;
 }
 

@@ -34,7 +34,7 @@ std::string Cell(const arrow::Array& array, int64_t row) {
 
 }  // namespace
 
-std::string FormatTable(const arrow::RecordBatch& batch, int64_t max_rows) {
+std::string FormatTable(const arrow::RecordBatch& batch, int64_t max_rows, int64_t total_rows) {
   const int64_t rows = std::min(max_rows, batch.num_rows());
   const int columns = batch.num_columns();
   std::vector<std::vector<std::string>> cells(columns);
@@ -60,8 +60,7 @@ std::string FormatTable(const arrow::RecordBatch& batch, int64_t max_rows) {
     out += "\n";
   }
   out += rule + "\n";
-  if (batch.num_rows() > rows)
-    out += fmt::format("only showing the first {} of {} rows\n", rows, batch.num_rows());
+  if (total_rows > rows) out += fmt::format("only showing the first {} of {} rows\n", rows, total_rows);
   return out;
 }
 

@@ -8,6 +8,8 @@ namespace sluice {
 
 // Renders up to `max_rows` rows of `batch` as a boxed text table (like Spark's console
 // sink): timestamps as ISO-8601 UTC, doubles with up to 4 decimals, nulls as "null".
-std::string FormatTable(const arrow::RecordBatch& batch, int64_t max_rows);
+// `total_rows` is the size of the data `batch` was cut from; when more rows exist than are
+// shown, a footer says so.
+std::string FormatTable(const arrow::RecordBatch& batch, int64_t max_rows, int64_t total_rows);
 
 }  // namespace sluice
