@@ -7,6 +7,7 @@
 #include <arrow/scalar.h>
 #include <fmt/format.h>
 
+#include "common/text.h"
 #include "common/time_util.h"
 
 namespace sluice {
@@ -42,8 +43,7 @@ std::string FormatTable(const arrow::RecordBatch& batch, int64_t max_rows, int64
   for (int c = 0; c < columns; ++c) {
     width[c] = batch.schema()->field(c)->name().size();
     for (int64_t r = 0; r < rows; ++r) {
-      std::string cell = Cell(*batch.column(c), r);
-      if (cell.size() > 48) cell = cell.substr(0, 45) + "...";
+      std::string cell = Abbreviate(Cell(*batch.column(c), r), 48);
       width[c] = std::max(width[c], cell.size());
       cells[c].push_back(std::move(cell));
     }

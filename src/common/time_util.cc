@@ -116,8 +116,10 @@ std::optional<int64_t> ParseIsoTimestamp(std::string_view s) {
       } else if (zone == '+' || zone == '-') {
         int oh = 0, om = 0;
         if (!ReadDigits(s, &pos, 2, &oh)) return std::nullopt;
-        if (pos < s.size() && s[pos] == ':') ++pos;
-        if (pos < s.size() && !ReadDigits(s, &pos, 2, &om)) return std::nullopt;
+        // +hh, +hhmm or +hh:mm
+        const bool colon = pos < s.size() && s[pos] == ':';
+        if (colon) ++pos;
+        if ((colon || pos < s.size()) && !ReadDigits(s, &pos, 2, &om)) return std::nullopt;
         if (oh > 23 || om > 59) return std::nullopt;
         offset_seconds = (oh * 3600 + om * 60) * (zone == '+' ? 1 : -1);
       } else {

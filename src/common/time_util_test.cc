@@ -34,9 +34,10 @@ TEST(ParseIsoTimestamp, BeforeEpochAndLeapDay) {
 }
 
 TEST(ParseIsoTimestamp, RejectsGarbage) {
-  for (const char* bad : {"", "2025", "2025-13-01", "2025-02-30", "2023-02-29", "2025-07-28T24:00:00Z",
-                          "2025-07-28T14:17:60Z", "2025-07-28T14:17:34Q", "2025-07-28T14:17:34.Z",
-                          "not a time", "2025-07-28T14:17:34Z trailing", "1753712254"}) {
+  for (const char* bad :
+       {"", "2025", "2025-13-01", "2025-02-30", "2023-02-29", "2025-07-28T24:00:00Z", "2025-07-28T14:17:60Z",
+        "2025-07-28T14:17:34Q", "2025-07-28T14:17:34.Z", "not a time", "2025-07-28T14:17:34Z trailing",
+        "1753712254", "2025-07-28T14:17:34+05:", "2025-07-28T14:17:34+0"}) {
     EXPECT_FALSE(ParseIsoTimestamp(bad).has_value()) << bad;
   }
 }

@@ -7,6 +7,7 @@
 #include <arrow/builder.h>
 #include <simdjson.h>
 
+#include "common/text.h"
 #include "common/time_util.h"
 
 namespace sluice {
@@ -33,13 +34,7 @@ std::string_view JsonTypeName(od::json_type type) {
 }
 
 // Shortens a value quoted in an error message.
-std::string Quote(std::string_view text) {
-  constexpr size_t kMax = 64;
-  std::string out = "'";
-  out += text.size() > kMax ? std::string(text.substr(0, kMax)) + "..." : std::string(text);
-  out += "'";
-  return out;
-}
+std::string Quote(std::string_view text) { return "'" + Abbreviate(text, 64) + "'"; }
 
 // A raw JSON token includes the whitespace after it.
 std::string_view TrimRight(std::string_view token) {
@@ -88,6 +83,50 @@ std::string ParseError(simdjson::error_code error) {
     default:
       return std::string("not valid JSON: ") + simdjson::error_message(error);
   }
+}
+
+// Consumes `value` to its end, checking every scalar inside it: On-Demand skips what
+// it is not asked for without checking atoms such as `tru`, so undeclared fields and
+// JSON-text columns are walked with this to keep malformed records out of the output.
+// A malformed scalar is reported as INCORRECT_TYPE with its text in `*bad_token`.
+simdjson::error_code CheckValue(od::value& value, std::string_view* bad_token) {
+  od::json_type type;
+  if (auto error = value.type().get(type)) return error;
+  switch (type) {
+    case od::json_type::object: {
+      od::object object;
+      if (auto error = value.get_object().get(object)) return error;
+      for (auto field_result : object) {
+        od::field field;
+        if (auto error = std::move(field_result).get(field)) return error;
+        od::value child = field.value();
+        if (auto error = CheckValue(child, bad_token)) return error;
+      }
+      return simdjson::SUCCESS;
+    }
+    case od::json_type::array: {
+      od::array array;
+      if (auto error = value.get_array().get(array)) return error;
+      for (auto element_result : array) {
+        od::value child;
+        if (auto error = std::move(element_result).get(child)) return error;
+        if (auto error = CheckValue(child, bad_token)) return error;
+      }
+      return simdjson::SUCCESS;
+    }
+    default: {
+      std::string_view token = TrimRight(value.raw_json_token());
+      auto error = CheckScalar(value, type);
+      if (error) *bad_token = token;
+      return error;
+    }
+  }
+}
+
+// The reason for a CheckValue failure.
+std::string CheckValueError(simdjson::error_code error, std::string_view bad_token) {
+  return bad_token.empty() ? ParseError(error)
+                           : "not valid JSON: " + Quote(bad_token) + " is not a JSON value";
 }
 
 // Converts an epoch number in `unit` to microseconds; false when out of range.
@@ -240,13 +279,22 @@ class JsonDecoder::Impl {
         *reason = ParseError(error);
         return false;
       }
-      int column = FindColumn(field);
+      std::string_view key;
+      int column = FindColumn(field, &key);
       if (column == kUnknown) {
         *reason = ParseError(simdjson::STRING_ERROR);
         return false;
       }
-      if (column < 0) continue;  // undeclared field
       od::value value = field.value();
+      if (column == kUndeclared) {
+        std::string_view bad_token;
+        if ((error = CheckValue(value, &bad_token))) {
+          *reason =
+              "field '" + Abbreviate(key, 64) + "' (not in the schema): " + CheckValueError(error, bad_token);
+          return false;
+        }
+        continue;
+      }
       if (!DecodeValue(fields[column], value, &cells_[column], reason)) return false;
       cells_[column].generation = generation_;
     }
@@ -275,18 +323,18 @@ class JsonDecoder::Impl {
   static constexpr int kUndeclared = -1;
   static constexpr int kUnknown = -2;  // the key could not be read
 
-  // The declared column for this field's key. Producers usually write keys in a fixed
-  // order, so the column after the previous match is tried first without unescaping.
-  int FindColumn(od::field& field) {
+  // The declared column for this field's key (kUndeclared with the key in `*key`).
+  // Producers usually write keys in a fixed order, so the column after the previous
+  // match is tried first without unescaping.
+  int FindColumn(od::field& field, std::string_view* key) {
     const auto& fields = schema_.fields();
     size_t hint = next_hint_ < fields.size() ? next_hint_ : 0;
     if (plain_name_[hint] && field.key().unsafe_is_equal(fields[hint].name)) {
       next_hint_ = hint + 1;
       return static_cast<int>(hint);
     }
-    std::string_view key;
-    if (field.unescaped_key().get(key)) return kUnknown;
-    auto it = index_.find(key);
+    if (field.unescaped_key().get(*key)) return kUnknown;
+    auto it = index_.find(*key);
     if (it == index_.end()) return kUndeclared;
     next_hint_ = static_cast<size_t>(it->second) + 1;
     return it->second;
@@ -347,7 +395,7 @@ class JsonDecoder::Impl {
       case ColumnType::kTimestamp:
         return DecodeTimestamp(spec, value, type, cell, reason);
       case ColumnType::kJson:
-        return DecodeJsonText(spec, value, type, cell, reason);
+        return DecodeJsonText(spec, value, cell, reason);
     }
     if (error) {
       *reason = "field '" + spec.name + "': " + ParseError(error);
@@ -430,24 +478,19 @@ class JsonDecoder::Impl {
     return ok;
   }
 
-  bool DecodeJsonText(const FieldSpec& spec, od::value& value, od::json_type type, Cell* cell,
-                      std::string* reason) {
-    simdjson::error_code error = simdjson::SUCCESS;
-    if (type == od::json_type::object) {
-      od::object o;
-      error = value.get_object().get(o);
-      if (!error) error = o.raw_json().get(cell->s);
-    } else if (type == od::json_type::array) {
-      od::array a;
-      error = value.get_array().get(a);
-      if (!error) error = a.raw_json().get(cell->s);
-    } else {
-      cell->s = TrimRight(value.raw_json_token());
-    }
+  // Keeps the value's JSON text as it is in the record, after checking it is valid.
+  bool DecodeJsonText(const FieldSpec& spec, od::value& value, Cell* cell, std::string* reason) {
+    const char* begin = value.raw_json_token().data();
+    std::string_view bad_token;
+    simdjson::error_code error = CheckValue(value, &bad_token);
+    const char* end = nullptr;
+    // The value is inside the root object, so a token (',' or '}') always follows it.
+    if (!error) error = value.current_location().get(end);
     if (error) {
-      *reason = "field '" + spec.name + "': " + ParseError(error);
+      *reason = "field '" + spec.name + "': " + CheckValueError(error, bad_token);
       return false;
     }
+    cell->s = TrimRight(std::string_view(begin, static_cast<size_t>(end - begin)));
     return true;
   }
 

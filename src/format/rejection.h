@@ -13,6 +13,7 @@ enum class Stage {
   kColumn,     // a derived column could not be computed for it
   kCheck,      // it failed a check
   kEventTime,  // its event time is missing
+  kFilter,     // the filter could not be computed for it
   kLate,       // every window it belongs to had closed (late output, not dead letter)
 };
 
@@ -37,6 +38,8 @@ inline std::string_view StageName(Stage stage) {
       return "check";
     case Stage::kEventTime:
       return "event_time";
+    case Stage::kFilter:
+      return "filter";
     case Stage::kLate:
       return "late";
   }

@@ -89,7 +89,7 @@ ObjectStore::ObjectStore(std::string uri, std::shared_ptr<arrow::fs::FileSystem>
     : uri_(std::move(uri)), fs_(std::move(fs)), root_(std::move(root)) {}
 
 std::string ObjectStore::FullPath(const std::string& relative_path) const {
-  return root_ + "/" + relative_path;
+  return relative_path.empty() ? root_ : root_ + "/" + relative_path;
 }
 
 arrow::Status ObjectStore::EnsureDir(const std::string& dir) {

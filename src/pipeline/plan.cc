@@ -1,5 +1,6 @@
 #include "pipeline/plan.h"
 
+#include <filesystem>
 #include <set>
 
 #include <fmt/format.h>
@@ -10,6 +11,28 @@
 
 namespace sluice {
 namespace {
+
+// `path` made comparable: absolute, without "." / ".." / repeated or trailing slashes.
+// URIs (scheme://...) are compared as written after the scheme.
+std::string NormalizeOutputPath(const std::string& path) {
+  const size_t scheme = path.find("://");
+  if (scheme != std::string::npos) {
+    std::string rest = std::filesystem::path("/" + path.substr(scheme + 3)).lexically_normal().string();
+    while (rest.size() > 1 && rest.back() == '/') rest.pop_back();
+    return path.substr(0, scheme + 3) + rest.substr(1);
+  }
+  std::error_code error;
+  std::filesystem::path absolute = std::filesystem::absolute(path, error);
+  std::string normal = (error ? std::filesystem::path(path) : absolute).lexically_normal().string();
+  while (normal.size() > 1 && normal.back() == '/') normal.pop_back();
+  return normal;
+}
+
+// Whether normalised path `inner` lies strictly inside normalised path `outer`.
+bool IsInside(const std::string& inner, const std::string& outer) {
+  return inner.size() > outer.size() && inner.compare(0, outer.size(), outer) == 0 &&
+         (outer.back() == '/' || inner[outer.size()] == '/');
+}
 
 void CollectColumns(const Node& node, std::vector<std::string>* out) {
   if (node.kind == Node::Kind::kColumn) {
@@ -148,12 +171,22 @@ arrow::Result<Plan> MakePlan(PipelineSpec spec) {
     plan.watermark_delay = et.watermark_delay;
   }
 
-  std::set<std::string> paths;
+  // Each output owns its directory tree: no two outputs may write to one directory or
+  // one inside the other (their partitions and files would mix).
+  std::vector<std::pair<std::string, std::string>> claimed;  // (normalised path, output)
   auto claim_path = [&](const std::string& path, int line, const std::string& what) -> arrow::Status {
-    if (!paths.insert(path).second) {
-      return arrow::Status::Invalid(spec.Where(line), ": ", what, " writes to ", path,
-                                    ", which another output already uses; give each output its own path");
+    const std::string normal = NormalizeOutputPath(path);
+    for (const auto& [other, other_what] : claimed) {
+      const bool same = other == normal;
+      if (same || IsInside(normal, other) || IsInside(other, normal)) {
+        return arrow::Status::Invalid(spec.Where(line), ": ", what, " writes to ", path,
+                                      same                      ? ", the directory of "
+                                      : IsInside(normal, other) ? ", inside the directory of "
+                                                                : ", which holds the directory of ",
+                                      other_what, "; give each output its own directory");
+      }
     }
+    claimed.emplace_back(normal, what);
     return arrow::Status::OK();
   };
 
@@ -220,15 +253,7 @@ arrow::Result<Plan> MakePlan(PipelineSpec spec) {
 std::string Plan::Describe() const {
   std::string out;
   auto line = [&](const std::string& text) { out += text + "\n"; };
-  auto sink = [](const SinkPlan& s) {
-    std::string text = "parquet " + s.spec.path;
-    if (!s.spec.partition_by.empty()) {
-      std::vector<std::string> keys;
-      for (const auto& p : s.spec.partition_by) keys.push_back(p.name);
-      text += " partitioned by " + JoinNames(keys);
-    }
-    return text + ", " + s.spec.compression;
-  };
+  auto sink = [](const SinkPlan& s) { return DescribeParquet(s.spec.path, s.options); };
   line("pipeline " + (spec.name.empty() ? std::string("(unnamed)") : spec.name) + "  [" + spec.file + "]");
   line("source      ndjson files " + spec.source.files->path +
        (spec.source.files->follow ? " (follow)" : ""));

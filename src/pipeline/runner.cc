@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "common/text.h"
 #include "common/time_util.h"
 #include "expr/evaluator.h"
 #include "io/object_store.h"
@@ -35,8 +36,7 @@ std::string DescribeValues(const arrow::RecordBatch& batch, int64_t row,
     auto column = batch.GetColumnByName(name);
     if (!column) continue;
     auto scalar = column->GetScalar(row);
-    std::string value = scalar.ok() ? (*scalar)->ToString() : "?";
-    if (value.size() > 40) value = value.substr(0, 40) + "...";
+    std::string value = scalar.ok() ? Abbreviate((*scalar)->ToString(), 40) : "?";
     out += (out.empty() ? "" : ", ") + name + "=" + value;
   }
   return out;
@@ -124,10 +124,18 @@ void Runner::Reject(const RawBatch& raw, Rejection rejection, std::vector<Reject
 arrow::Status Runner::ProcessBatch(const RawBatch& raw) {
   const int64_t now = clock_->NowMicros();
   stats_.records_read += static_cast<int64_t>(raw.size());
+  std::vector<Rejection> rejections;
+  ARROW_ASSIGN_OR_RAISE(ValidRows valid, Validate(raw, now, &rejections));
+  if (valid.batch->num_rows() > 0) ARROW_RETURN_NOT_OK(WriteOutputs(raw, valid, now));
+  ARROW_RETURN_NOT_OK(WriteRejected(raw, &rejections, now));
+  return EmitWindows(now);
+}
+
+arrow::Result<Runner::ValidRows> Runner::Validate(const RawBatch& raw, int64_t now,
+                                                  std::vector<Rejection>* rejections) {
   DecodedBatch decoded;
   ARROW_RETURN_NOT_OK(decoder_->Decode(raw, &decoded));
-  std::vector<Rejection> rejections;
-  for (auto& r : decoded.rejected) Reject(raw, std::move(r), &rejections);
+  for (auto& r : decoded.rejected) Reject(raw, std::move(r), rejections);
 
   std::shared_ptr<arrow::RecordBatch> batch = decoded.batch;
   const int64_t n = batch->num_rows();
@@ -135,7 +143,7 @@ arrow::Status Runner::ProcessBatch(const RawBatch& raw) {
   auto reject_row = [&](int64_t row, Stage stage, std::string reason) {
     if (rejected[row]) return;
     rejected[row] = 1;
-    Reject(raw, Rejection{decoded.record_index[row], stage, std::move(reason), {}}, &rejections);
+    Reject(raw, Rejection{decoded.record_index[row], stage, std::move(reason), {}}, rejections);
   };
 
   // Derived columns, each seeing the ones before it.
@@ -162,11 +170,10 @@ arrow::Status Runner::ProcessBatch(const RawBatch& raw) {
     }
   }
   // Event time must be present and within years 1..9999.
-  const int64_t* times = nullptr;
   if (plan_.event_time_column >= 0) {
     const auto& column = static_cast<const arrow::TimestampArray&>(*batch->column(plan_.event_time_column));
     const std::string& name = plan_.row_schema->field(plan_.event_time_column)->name();
-    times = column.raw_values();
+    const int64_t* times = column.raw_values();
     for (int64_t row = 0; row < n; ++row) {
       if (column.IsNull(row)) {
         reject_row(row, Stage::kEventTime, "event time '" + name + "' is null");
@@ -179,15 +186,15 @@ arrow::Status Runner::ProcessBatch(const RawBatch& raw) {
   if (plan_.filter) {
     std::vector<RowError> errors;
     ARROW_ASSIGN_OR_RAISE(auto values, EvaluateIsolatingErrors(plan_.filter->expr, *batch, now, &errors));
-    for (const auto& e : errors) reject_row(e.row, Stage::kCheck, "filter: " + e.message);
+    for (const auto& e : errors) reject_row(e.row, Stage::kFilter, "filter: " + e.message);
     passes_filter = std::static_pointer_cast<arrow::BooleanArray>(values);
   }
 
   // Keep valid rows that pass the filter.
+  ValidRows valid;
   arrow::BooleanBuilder keep_builder;
   ARROW_RETURN_NOT_OK(keep_builder.Reserve(n));
-  std::vector<int32_t> record_index;
-  record_index.reserve(n);
+  valid.record_index.reserve(n);
   for (int64_t row = 0; row < n; ++row) {
     bool keep = !rejected[row];
     if (keep) {
@@ -198,40 +205,45 @@ arrow::Status Runner::ProcessBatch(const RawBatch& raw) {
       }
     }
     keep_builder.UnsafeAppend(keep);
-    if (keep) record_index.push_back(decoded.record_index[row]);
+    if (keep) valid.record_index.push_back(decoded.record_index[row]);
   }
-  if (static_cast<int64_t>(record_index.size()) != n) {
+  valid.batch = batch;
+  if (static_cast<int64_t>(valid.record_index.size()) != n) {
     ARROW_ASSIGN_OR_RAISE(auto keep, keep_builder.Finish());
     ARROW_ASSIGN_OR_RAISE(arrow::Datum filtered, cp::Filter(batch, keep));
-    batch = filtered.record_batch();
+    valid.batch = filtered.record_batch();
   }
-  const int64_t kept = batch->num_rows();
+  return valid;
+}
 
+arrow::Status Runner::WriteOutputs(const RawBatch& raw, const ValidRows& valid, int64_t now) {
+  const arrow::RecordBatch& batch = *valid.batch;
+  const int64_t n = batch.num_rows();
   // Watermark: the threshold judging each row, advancing record by record.
+  const int64_t* times = nullptr;
   std::vector<int64_t> thresholds;
-  if (tracker_ && kept > 0) {
-    times = static_cast<const arrow::TimestampArray&>(*batch->column(plan_.event_time_column)).raw_values();
-    std::vector<int32_t> partitions(kept);
-    for (int64_t row = 0; row < kept; ++row)
-      partitions[row] = raw.position(record_index[row]).partition.value();
-    thresholds.resize(kept);
-    tracker_->Advance(times, partitions.data(), kept, thresholds.data());
+  if (tracker_) {
+    times = static_cast<const arrow::TimestampArray&>(*batch.column(plan_.event_time_column)).raw_values();
+    std::vector<int32_t> partitions(n);
+    for (int64_t row = 0; row < n; ++row)
+      partitions[row] = raw.position(valid.record_index[row]).partition.value();
+    thresholds.resize(n);
+    tracker_->Advance(times, partitions.data(), n, thresholds.data());
   }
 
   for (auto& output : outputs_) {
-    if (kept == 0) break;
     if (!output.aggregator) {
-      ARROW_ASSIGN_OR_RAISE(auto projected, batch->SelectColumns(output.plan->projection));
+      ARROW_ASSIGN_OR_RAISE(auto projected, batch.SelectColumns(output.plan->projection));
       ARROW_RETURN_NOT_OK(output.sink->Write(projected));
       continue;
     }
     std::vector<int32_t> late_rows;
-    ARROW_RETURN_NOT_OK(output.aggregator->Consume(*batch, times, thresholds.data(), now, &late_rows));
+    ARROW_RETURN_NOT_OK(output.aggregator->Consume(batch, times, thresholds.data(), now, &late_rows));
     output.late += static_cast<int64_t>(late_rows.size());
     stats_.late += static_cast<int64_t>(late_rows.size());
     for (int32_t row : late_rows) {
       Rejection late{
-          record_index[row], Stage::kLate,
+          valid.record_index[row], Stage::kLate,
           fmt::format("late for '{}': every window containing {} ended at or before the watermark {}",
                       output.plan->name, FormatTimestamp(times[row]), FormatTimestamp(thresholds[row])),
           times[row]};
@@ -239,17 +251,14 @@ arrow::Status Runner::ProcessBatch(const RawBatch& raw) {
         std::vector<Rejection> ignored;
         Reject(raw, late, &ignored);
       }
-      if (late_) {
-        ARROW_RETURN_NOT_OK(rejected_builder_.Add(raw, late, &output.plan->name, thresholds[row]));
-      }
+      if (late_) ARROW_RETURN_NOT_OK(late_builder_.Add(raw, late, &output.plan->name, thresholds[row]));
     }
   }
-  if (late_ && rejected_builder_.size() > 0) {
-    ARROW_ASSIGN_OR_RAISE(auto late_batch, rejected_builder_.Finish(now));
+  if (late_ && late_builder_.size() > 0) {
+    ARROW_ASSIGN_OR_RAISE(auto late_batch, late_builder_.Finish(now));
     ARROW_RETURN_NOT_OK(late_->Write(late_batch));
   }
-  ARROW_RETURN_NOT_OK(WriteRejected(raw, &rejections, now));
-  return EmitWindows(now);
+  return arrow::Status::OK();
 }
 
 arrow::Status Runner::WriteRejected(const RawBatch& raw, std::vector<Rejection>* rejections, int64_t now) {
@@ -258,8 +267,9 @@ arrow::Status Runner::WriteRejected(const RawBatch& raw, std::vector<Rejection>*
   if (!dead_letter_ || rejections->empty()) return arrow::Status::OK();
   std::sort(rejections->begin(), rejections->end(),
             [](const Rejection& a, const Rejection& b) { return a.record < b.record; });
-  for (const auto& r : *rejections) ARROW_RETURN_NOT_OK(rejected_builder_.Add(raw, r, nullptr, std::nullopt));
-  ARROW_ASSIGN_OR_RAISE(auto batch, rejected_builder_.Finish(now));
+  for (const auto& r : *rejections)
+    ARROW_RETURN_NOT_OK(dead_letter_builder_.Add(raw, r, nullptr, std::nullopt));
+  ARROW_ASSIGN_OR_RAISE(auto batch, dead_letter_builder_.Finish(now));
   return dead_letter_->Write(batch);
 }
 
@@ -287,6 +297,7 @@ void Runner::RefreshStats() {
     (o.aggregation ? stats_.windows_written : stats_.raw_rows_written) += sink.rows;
     stats_.files_written += sink.files;
     stats_.bytes_written += sink.bytes;
+    stats_.expression_errors += sink.expression_errors;
     if (outputs_[i].aggregator) {
       stats_.open_windows += outputs_[i].aggregator->state().num_groups();
       stats_.expression_errors += outputs_[i].aggregator->expression_errors();
@@ -296,6 +307,7 @@ void Runner::RefreshStats() {
     if (sink == nullptr) continue;
     stats_.files_written += sink->stats().files;
     stats_.bytes_written += sink->stats().bytes;
+    stats_.expression_errors += sink->stats().expression_errors;
   }
   stats_.bytes_read = source_->stats().bytes;
   if (tracker_) {
@@ -323,11 +335,7 @@ void Runner::LogProgress(double seconds) {
 }
 
 arrow::Status Runner::EndTrigger(bool final) {
-  const int64_t now = clock_->NowMicros();
-  for (auto& output : outputs_) {
-    ARROW_RETURN_NOT_OK(output.sink->Tick(now));
-    ARROW_RETURN_NOT_OK(output.sink->Flush());
-  }
+  for (auto& output : outputs_) ARROW_RETURN_NOT_OK(output.sink->Flush());
   for (auto* sink : {dead_letter_.get(), late_.get()}) {
     if (sink) ARROW_RETURN_NOT_OK(sink->Flush());
   }
@@ -357,6 +365,7 @@ arrow::Status Runner::Run(const std::atomic<bool>& stop) {
     Duration timeout(std::clamp<int64_t>(remaining, 0, 200'000));
     ARROW_ASSIGN_OR_RAISE(bool more, source_->Next(batch_size, timeout, &raw));
     if (!raw.empty()) ARROW_RETURN_NOT_OK(ProcessBatch(raw));
+    for (auto& output : outputs_) ARROW_RETURN_NOT_OK(output.sink->Tick());
     if (!more) {
       ended = true;
       break;

@@ -66,7 +66,20 @@ class Runner {
 
   Runner(const Plan& plan, RunOptions options, Clock* clock);
   arrow::Status Open();
+  // The rows of a batch that passed decoding, derived columns, checks, event time and
+  // the filter, with the RawBatch index of each row's record.
+  struct ValidRows {
+    std::shared_ptr<arrow::RecordBatch> batch;
+    std::vector<int32_t> record_index;
+  };
+
   arrow::Status ProcessBatch(const RawBatch& raw);
+  // Decodes `raw` and applies columns, checks, event time and the filter; rejected
+  // records are appended to `rejections`.
+  arrow::Result<ValidRows> Validate(const RawBatch& raw, int64_t now, std::vector<Rejection>* rejections);
+  // Advances the watermark over the valid rows, writes raw outputs and feeds the
+  // aggregations; rows late for an aggregation go to the late output.
+  arrow::Status WriteOutputs(const RawBatch& raw, const ValidRows& valid, int64_t now);
   arrow::Status EmitWindows(int64_t now);
   arrow::Status WriteRejected(const RawBatch& raw, std::vector<Rejection>* rejections, int64_t now);
   arrow::Status EndTrigger(bool final);
@@ -83,7 +96,8 @@ class Runner {
   std::vector<Output> outputs_;
   std::unique_ptr<ParquetSink> dead_letter_;
   std::unique_ptr<ParquetSink> late_;
-  RejectedRecordBuilder rejected_builder_;
+  RejectedRecordBuilder dead_letter_builder_;
+  RejectedRecordBuilder late_builder_;
   RunStats stats_;
   RunStats last_trigger_stats_;
   int64_t started_ = 0;

@@ -1,5 +1,6 @@
 #include <charconv>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -32,6 +33,26 @@ class Reader {
   arrow::Status ExpectMap(const YAML::Node& node, const std::string& what) const {
     if (node.IsMap()) return arrow::Status::OK();
     return Error(node, what + " must be a mapping of 'key: value' lines");
+  }
+
+  // Fails on a key written twice in one mapping, anywhere under `node` (YAML parsers
+  // keep one of the two silently).
+  arrow::Status CheckDuplicateKeys(const YAML::Node& node) const {
+    if (node.IsSequence()) {
+      for (const auto& item : node) ARROW_RETURN_NOT_OK(CheckDuplicateKeys(item));
+    } else if (node.IsMap()) {
+      std::map<std::string, int> seen;  // key -> line
+      for (const auto& entry : node) {
+        const std::string key = entry.first.Scalar();
+        auto [it, inserted] = seen.emplace(key, Line(entry.first));
+        if (!inserted) {
+          return Error(entry.first, "key '" + key + "' is written twice in the same mapping (first on line " +
+                                        std::to_string(it->second) + "); keep one");
+        }
+        ARROW_RETURN_NOT_OK(CheckDuplicateKeys(entry.second));
+      }
+    }
+    return arrow::Status::OK();
   }
 
   // Fails on keys outside `allowed`, suggesting the closest one.
@@ -93,10 +114,13 @@ class Reader {
                          : unit == "MB" || unit == "M" || unit == "MIB" ? 1LL << 20
                          : unit == "GB" || unit == "G" || unit == "GIB" ? 1LL << 30
                                                                         : -1;
-    if (digits == 0 || multiplier < 0) {
+    int64_t count = 0, bytes = 0;
+    if (digits == 0 || multiplier < 0 ||
+        std::from_chars(text.data(), text.data() + digits, count).ec != std::errc() ||
+        __builtin_mul_overflow(count, multiplier, &bytes)) {
       return Error(node, what + " must be a size such as 128MB or 1GB, got '" + text + "'");
     }
-    return std::stoll(text.substr(0, digits)) * multiplier;
+    return bytes;
   }
 
   // A list of names, as a YAML sequence or a comma-separated string.
@@ -165,7 +189,7 @@ arrow::Result<ParquetSpec> ReadParquet(const Reader& r, const YAML::Node& node, 
     ARROW_ASSIGN_OR_RAISE(spec.row_group_rows, r.Int(node["row_group_rows"], what + ".row_group_rows", 1));
   }
   if (node["file_max_rows"]) {
-    ARROW_ASSIGN_OR_RAISE(spec.file_max_rows, r.Int(node["file_max_rows"], what + ".file_max_rows", 1));
+    ARROW_ASSIGN_OR_RAISE(spec.file_max_rows, r.Int(node["file_max_rows"], what + ".file_max_rows", 0));
   }
   if (node["file_max_bytes"]) {
     ARROW_ASSIGN_OR_RAISE(spec.file_max_bytes, r.Bytes(node["file_max_bytes"], what + ".file_max_bytes"));
@@ -250,6 +274,7 @@ arrow::Result<OutputSpec> ReadOutput(const Reader& r, const std::string& name, c
 arrow::Result<PipelineSpec> Parse(const YAML::Node& root, const std::string& file, Environment* env) {
   Reader r(file, env);
   if (!root.IsMap()) return r.Error(root, "a pipeline file is a mapping with source, schema and outputs");
+  ARROW_RETURN_NOT_OK(r.CheckDuplicateKeys(root));
   ARROW_RETURN_NOT_OK(r.CheckKeys(root,
                                   {"name", "vars", "source", "format", "schema", "columns", "checks",
                                    "filter", "event_time", "trigger", "outputs", "dead_letter", "late"},

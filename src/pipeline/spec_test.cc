@@ -116,9 +116,8 @@ TEST(PipelineSpec, PlanErrorsNameTheLine) {
             "p.yaml:21: outputs.agg: windows need event time; add 'event_time: {column: <timestamp column>, "
             "watermark: 2 minutes}'");
   EXPECT_EQ(Error(With("${lake}/dead", "${lake}/raw")),
-            "p.yaml:34: dead_letter writes to /tmp/lake/raw, which another output already uses; give each "
-            "output its "
-            "own path");
+            "p.yaml:34: dead_letter writes to /tmp/lake/raw, the directory of outputs.raw; give each output "
+            "its own directory");
   EXPECT_EQ(Error(With("'%F'", "'%Q'")),
             "p.yaml:32: partition_by.day: at column 27: date_format: '%Q' is not supported; use %Y %y %m %d "
             "%H %M %S %j "

@@ -80,10 +80,12 @@ arrow::Result<ParquetSink::OpenFile*> ParquetSink::FileFor(const std::string& pa
   char file_name[128];
   std::snprintf(file_name, sizeof(file_name), "part-%s-%06lld.parquet", run_id_.c_str(),
                 static_cast<long long>(++sequence_));
-  std::string path = dir_;
-  if (!partition.empty()) path += "/" + partition;
-  path += "/";
-  path += file_name;
+  std::string path;
+  for (const std::string& part : {dir_, partition, std::string(file_name)}) {
+    if (part.empty()) continue;
+    if (!path.empty()) path += '/';
+    path += part;
+  }
   OpenFile file;
   ARROW_ASSIGN_OR_RAISE(file.staged, store_->Create(path));
   std::shared_ptr<arrow::io::OutputStream> stream(file.staged->stream(), [](arrow::io::OutputStream*) {});
@@ -104,6 +106,7 @@ arrow::Status ParquetSink::Complete(const std::string& partition) {
   int64_t bytes = file.staged->bytes_written();
   std::string path = file.staged->path();
   ARROW_RETURN_NOT_OK(file.staged->Commit());
+  stats_.rows += file.rows;
   stats_.files += 1;
   stats_.bytes += bytes;
   spdlog::debug("{}: wrote {} rows ({} bytes) to {}", name_, file.rows, bytes, store_->FullPath(path));
@@ -112,8 +115,8 @@ arrow::Status ParquetSink::Complete(const std::string& partition) {
 
 arrow::Status ParquetSink::Write(const std::shared_ptr<arrow::RecordBatch>& batch) {
   if (batch == nullptr || batch->num_rows() == 0) return arrow::Status::OK();
-  stats_.rows += batch->num_rows();
-  ARROW_ASSIGN_OR_RAISE(auto parts, partitioner_.Split(batch, clock_->NowMicros()));
+  ARROW_ASSIGN_OR_RAISE(auto parts,
+                        partitioner_.Split(batch, clock_->NowMicros(), &stats_.expression_errors));
   for (auto& part : parts) {
     std::shared_ptr<arrow::RecordBatch> rows = part.batch;
     if (static_cast<int>(file_columns_.size()) != rows->num_columns()) {
@@ -137,7 +140,7 @@ arrow::Status ParquetSink::Write(const std::shared_ptr<arrow::RecordBatch>& batc
   return arrow::Status::OK();
 }
 
-arrow::Status ParquetSink::Tick(int64_t) {
+arrow::Status ParquetSink::Tick() {
   if (options_.file_max_age.count() <= 0) return arrow::Status::OK();
   int64_t now = clock_->MonotonicMicros();
   std::vector<std::string> expired;
@@ -155,16 +158,16 @@ arrow::Status ParquetSink::Flush() {
 
 arrow::Status ParquetSink::Close() { return Flush(); }
 
-std::string ParquetSink::Describe() const {
-  std::string out = "parquet " + store_->FullPath(dir_);
-  if (!options_.partition_by.empty()) {
+std::string DescribeParquet(const std::string& location, const ParquetSinkOptions& options) {
+  std::string out = "parquet " + location;
+  if (!options.partition_by.empty()) {
     out += " partitioned by ";
-    for (size_t i = 0; i < options_.partition_by.size(); ++i)
-      out += (i ? ", " : "") + options_.partition_by[i].name;
+    for (size_t i = 0; i < options.partition_by.size(); ++i)
+      out += (i ? ", " : "") + options.partition_by[i].name;
   }
-  out += ", ";
-  out += arrow::util::Codec::GetCodecAsString(options_.compression);
-  return out;
+  return out + ", " + arrow::util::Codec::GetCodecAsString(options.compression);
 }
+
+std::string ParquetSink::Describe() const { return DescribeParquet(store_->FullPath(dir_), options_); }
 
 }  // namespace sluice

@@ -28,6 +28,9 @@ struct ParquetSinkOptions {
   int max_open_files = 64;               // past this, the least recently written file completes
 };
 
+// "parquet <location> partitioned by a, b, zstd": one line for plans and logs.
+std::string DescribeParquet(const std::string& location, const ParquetSinkOptions& options);
+
 // Writes batches as Parquet files under one directory of an ObjectStore:
 //   <dir>/<partition path>/part-<run id>-<sequence>.parquet
 // with parquet::arrow (timestamps as TIMESTAMP(MICROS, isAdjustedToUTC), the Arrow
@@ -50,7 +53,7 @@ class ParquetSink final : public Sink {
   ~ParquetSink() override;
 
   arrow::Status Write(const std::shared_ptr<arrow::RecordBatch>& batch) override;
-  arrow::Status Tick(int64_t now_micros) override;
+  arrow::Status Tick() override;
   arrow::Status Flush() override;
   arrow::Status Close() override;
   const SinkStats& stats() const override { return stats_; }

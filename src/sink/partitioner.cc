@@ -63,11 +63,15 @@ std::string Partitioner::EscapeValue(std::string_view value) {
 }
 
 arrow::Result<std::vector<Partitioner::Part>> Partitioner::Split(
-    const std::shared_ptr<arrow::RecordBatch>& batch, int64_t processing_time) const {
+    const std::shared_ptr<arrow::RecordBatch>& batch, int64_t processing_time,
+    int64_t* expression_errors) const {
   if (expressions_.empty() || batch->num_rows() == 0) return std::vector<Part>{{"", batch}};
   std::vector<std::shared_ptr<arrow::StringArray>> values;
+  std::vector<RowError> errors;
   for (const auto& expr : expressions_) {
-    ARROW_ASSIGN_OR_RAISE(auto array, Evaluate(expr, *batch, processing_time));
+    errors.clear();
+    ARROW_ASSIGN_OR_RAISE(auto array, EvaluateIsolatingErrors(expr, *batch, processing_time, &errors));
+    *expression_errors += static_cast<int64_t>(errors.size());
     values.push_back(std::static_pointer_cast<arrow::StringArray>(array));
   }
   // Rows usually arrive in runs of one partition: compare with the previous row before

@@ -21,8 +21,9 @@ struct PartitionColumn {
 // Splits batches into Hive-style partitions: "name=value/name=value" directories,
 // with each value computed by an expression per row. Values are the expression's
 // text (strings as-is, numbers in decimal); null and "" become
-// __HIVE_DEFAULT_PARTITION__; characters Hive escapes (/ = : % # ? * ' " \ [ ] { } ^
-// and control characters) are written as %XX. Immutable after Make; thread-safe.
+// __HIVE_DEFAULT_PARTITION__, and so does a value whose expression fails for that row
+// (an impossible CAST): the row is kept, the failure counted. Characters Hive escapes (/ = : % # ? * ' " \ [
+// ] { } ^ and control characters) are written as %XX. Immutable after Make; thread-safe.
 class Partitioner {
  public:
   static arrow::Result<Partitioner> Make(std::vector<PartitionColumn> columns,
@@ -34,9 +35,10 @@ class Partitioner {
   };
 
   // The rows of `batch` grouped by partition path, each group keeping input order;
-  // groups in order of first appearance.
+  // groups in order of first appearance. Adds the number of (row, column) values that
+  // failed to compute to `*expression_errors`.
   arrow::Result<std::vector<Part>> Split(const std::shared_ptr<arrow::RecordBatch>& batch,
-                                         int64_t processing_time) const;
+                                         int64_t processing_time, int64_t* expression_errors) const;
 
   const std::vector<PartitionColumn>& columns() const { return columns_; }
 

@@ -27,7 +27,8 @@ TEST(Partitioner, HiveLayoutZeroPaddedFromDateFormat) {
                               {"hour", "date_format(t, '%H')", ""}},
                              Batch()->schema())
                .ValueOrDie();
-  auto parts = p.Split(Batch(), 0).ValueOrDie();
+  int64_t errors = 0;
+  auto parts = p.Split(Batch(), 0, &errors).ValueOrDie();
   ASSERT_EQ(parts.size(), 3u);
   EXPECT_EQ(parts[0].path, "year=2025/month=07/hour=14");
   EXPECT_EQ(parts[0].batch->num_rows(), 3);  // rows 0, 1 and 3, in input order
@@ -41,7 +42,8 @@ TEST(Partitioner, HiveLayoutZeroPaddedFromDateFormat) {
 
 TEST(Partitioner, EscapesValuesAndRendersNumbers) {
   auto p = Partitioner::Make({{"kind", "kind", ""}, {"n", "n * 10", ""}}, Batch()->schema()).ValueOrDie();
-  auto parts = p.Split(Batch(), 0).ValueOrDie();
+  int64_t errors = 0;
+  auto parts = p.Split(Batch(), 0, &errors).ValueOrDie();
   ASSERT_EQ(parts.size(), 5u);
   EXPECT_EQ(parts[0].path, "kind=a%2Fb/n=10");
   EXPECT_EQ(parts[2].path, "kind=x%3Dy/n=30");
@@ -50,9 +52,21 @@ TEST(Partitioner, EscapesValuesAndRendersNumbers) {
 
 TEST(Partitioner, NoColumnsMeansOnePart) {
   auto p = Partitioner::Make({}, Batch()->schema()).ValueOrDie();
-  auto parts = p.Split(Batch(), 0).ValueOrDie();
+  int64_t errors = 0;
+  auto parts = p.Split(Batch(), 0, &errors).ValueOrDie();
   ASSERT_EQ(parts.size(), 1u);
   EXPECT_EQ(parts[0].path, "");
+}
+
+TEST(Partitioner, AValueThatFailsToComputeGoesToTheDefaultPartition) {
+  // CAST(kind AS int32) fails for every non-numeric string.
+  auto p = Partitioner::Make({{"bucket", "CAST(kind AS int32)", ""}}, Batch()->schema()).ValueOrDie();
+  int64_t errors = 0;
+  auto parts = p.Split(Batch(), 0, &errors).ValueOrDie();
+  EXPECT_EQ(errors, 4);  // "a/b", "a/b", "x=y", "" fail; null is null
+  ASSERT_EQ(parts.size(), 1u);
+  EXPECT_EQ(parts[0].path, "bucket=__HIVE_DEFAULT_PARTITION__");
+  EXPECT_EQ(parts[0].batch->num_rows(), 5);
 }
 
 TEST(Partitioner, ErrorsNameTheColumn) {

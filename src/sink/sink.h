@@ -10,9 +10,10 @@
 namespace sluice {
 
 struct SinkStats {
-  int64_t rows = 0;   // rows handed to Write
-  int64_t files = 0;  // files completed and visible
-  int64_t bytes = 0;  // bytes of completed files
+  int64_t rows = 0;               // rows in completed, visible files
+  int64_t files = 0;              // files completed and visible
+  int64_t bytes = 0;              // bytes of completed files
+  int64_t expression_errors = 0;  // values (e.g. partition paths) that failed to compute
 };
 
 // A destination for record batches of one schema.
@@ -26,8 +27,9 @@ class Sink {
   virtual ~Sink() = default;
 
   virtual arrow::Status Write(const std::shared_ptr<arrow::RecordBatch>& batch) = 0;
-  // Processing-time housekeeping, e.g. completing files older than a limit.
-  virtual arrow::Status Tick(int64_t now_micros) = 0;
+  // Processing-time housekeeping, e.g. completing files older than a limit; called
+  // often (after every batch), so it must be cheap when there is nothing to do.
+  virtual arrow::Status Tick() = 0;
   virtual arrow::Status Flush() = 0;
   virtual arrow::Status Close() = 0;
 

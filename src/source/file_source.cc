@@ -110,6 +110,12 @@ int64_t FileSource::TakeLines(int64_t room, RawBatch* batch) {
     ++line_;
     size_t content = length;
     if (content > 0 && start[content - 1] == '\r') --content;
+    // A byte order mark (written by some Windows tools) is not part of the first record.
+    constexpr std::string_view kBom = "\xEF\xBB\xBF";
+    if (line_ == 1 && std::string_view(start, content).starts_with(kBom)) {
+      start += kBom.size();
+      content -= kBom.size();
+    }
     bool blank = true;
     for (size_t i = 0; i < content && blank; ++i) blank = start[i] == ' ' || start[i] == '\t';
     if (blank) continue;

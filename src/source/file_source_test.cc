@@ -42,7 +42,7 @@ class FileSourceTest : public ::testing::Test {
 };
 
 TEST_F(FileSourceTest, LinesInFileOrderWithLineNumbers) {
-  Write("b.ndjson", "{\"n\":3}\n");
+  Write("b.ndjson", "\xEF\xBB\xBF{\"n\":3}\n");       // a byte order mark
   Write("a.ndjson", "{\"n\":1}\r\n\n  \n{\"n\":2}");  // CRLF, blank lines, no final newline
   Write("c.txt", "ignored\n");
   for (int64_t per_batch : {1, 2, 1000}) {

@@ -57,6 +57,7 @@ arrow::Result<AggregationPlan> AggregationPlan::Make(std::string name, WindowSpe
   // Extract aggregate calls from every output expression.
   ExprCompiler row_compiler(WithProcessingTime(input_schema));
   std::vector<Node> rewritten;
+  std::vector<std::shared_ptr<arrow::DataType>> result_types;  // per call
   for (const auto& output : outputs) {
     auto what = "aggregates." + output.name;
     if (!taken.insert(output.name).second) {
@@ -89,16 +90,18 @@ arrow::Result<AggregationPlan> AggregationPlan::Make(std::string name, WindowSpe
         plan.arguments.emplace_back();
         plan.argument_columns.push_back(-1);
         plan.argument_types.push_back(arrow::null());
-        continue;
+      } else {
+        auto argument = row_compiler.Compile(call.argument);
+        if (!argument.ok()) return WithLocation(output.location, what, argument.status());
+        plan.argument_types.push_back(argument->type()->GetSharedPtr());
+        plan.argument_columns.push_back(
+            call.argument.kind == Node::Kind::kColumn ? input_schema->GetFieldIndex(call.argument.name) : -1);
+        plan.arguments.push_back(std::move(*argument));
       }
-      auto argument = row_compiler.Compile(call.argument);
-      if (!argument.ok()) return WithLocation(output.location, what, argument.status());
-      plan.argument_types.push_back(argument->type()->GetSharedPtr());
-      plan.argument_columns.push_back(
-          call.argument.kind == Node::Kind::kColumn ? input_schema->GetFieldIndex(call.argument.name) : -1);
-      plan.arguments.push_back(std::move(*argument));
+      // Checks the argument type suits the aggregate; the result type shapes the state.
       auto accumulator = MakeAccumulator(call.kind, plan.argument_types.back());
       if (!accumulator.ok()) return WithLocation(output.location, what, accumulator.status());
+      result_types.push_back((*accumulator)->result_type());
     }
     rewritten.push_back(std::move(*extracted));
   }
@@ -112,8 +115,7 @@ arrow::Result<AggregationPlan> AggregationPlan::Make(std::string name, WindowSpe
                                      arrow::field("window_end", TimestampType(), false)};
   intermediate.insert(intermediate.end(), key_fields.begin(), key_fields.end());
   for (size_t c = 0; c < plan.calls.size(); ++c) {
-    ARROW_ASSIGN_OR_RAISE(auto accumulator, MakeAccumulator(plan.calls[c].kind, plan.argument_types[c]));
-    intermediate.push_back(arrow::field(AggregateColumnName(c), accumulator->result_type()));
+    intermediate.push_back(arrow::field(AggregateColumnName(c), result_types[c]));
   }
   plan.intermediate_schema = arrow::schema(intermediate);
 
