@@ -52,25 +52,6 @@ std::shared_ptr<arrow::Scalar> LiteralScalar(const LiteralValue& value) {
   return std::visit(Visitor{}, value);
 }
 
-std::string TypeName(const arrow::DataType& type) {
-  switch (type.id()) {
-    case arrow::Type::STRING:
-      return "string";
-    case arrow::Type::BOOL:
-      return "bool";
-    case arrow::Type::DOUBLE:
-      return "double";
-    case arrow::Type::TIMESTAMP:
-      return "timestamp";
-    case arrow::Type::DURATION:
-      return "interval";
-    case arrow::Type::NA:
-      return "null";
-    default:
-      return type.ToString();
-  }
-}
-
 bool IsNumeric(const arrow::DataType& type) {
   return arrow::is_integer(type.id()) || arrow::is_floating(type.id());
 }
@@ -167,7 +148,7 @@ arrow::Result<cp::Expression> ExprCompiler::CompileText(std::string_view text, b
   ARROW_ASSIGN_OR_RAISE(Node node, ParseExpression(text));
   ARROW_ASSIGN_OR_RAISE(cp::Expression expr, Compile(node));
   if (want_boolean && expr.type()->id() != arrow::Type::BOOL) {
-    return arrow::Status::Invalid("'", text, "' is ", TypeName(*expr.type()),
+    return arrow::Status::Invalid("'", text, "' is ", ArrowTypeName(*expr.type()),
                                   ", not true/false; write a condition such as 'x >= 0'");
   }
   return expr;
@@ -180,7 +161,7 @@ arrow::Result<ExprCompiler::Typed> ExprCompiler::Bind(cp::Expression expr, const
     for (const auto& child : node.children) {
       auto child_typed = CompileNode(child);
       if (!child_typed.ok()) continue;
-      types += (types.empty() ? "" : ", ") + TypeName(*child_typed->type);
+      types += (types.empty() ? "" : ", ") + ArrowTypeName(*child_typed->type);
     }
     return ErrorAt(
         node, "'" + ToSql(node) + "' cannot be computed for (" + types + "): the operand types do not fit");
@@ -238,7 +219,7 @@ arrow::Result<ExprCompiler::Typed> ExprCompiler::CompileCall(const Node& node) c
       return arrow::Status::OK();
     }
     return ErrorAt(children[i], std::string(what) + " needs true/false, but '" + ToSql(children[i]) +
-                                    "' is " + TypeName(*args[i].type));
+                                    "' is " + ArrowTypeName(*args[i].type));
   };
 
   if (name == "and" || name == "or") {
@@ -276,8 +257,8 @@ arrow::Result<ExprCompiler::Typed> ExprCompiler::CompileCall(const Node& node) c
   if (name == "/") {
     for (size_t i = 0; i < 2; ++i) {
       if (!IsNumeric(*args[i].type) && args[i].type->id() != arrow::Type::NA) {
-        return ErrorAt(children[i],
-                       "'/' needs numbers, but '" + ToSql(children[i]) + "' is " + TypeName(*args[i].type));
+        return ErrorAt(children[i], "'/' needs numbers, but '" + ToSql(children[i]) + "' is " +
+                                        ArrowTypeName(*args[i].type));
       }
     }
     auto numerator = cp::call("cast", {args[0].expr}, cp::CastOptions::Safe(arrow::float64()));
@@ -320,7 +301,7 @@ arrow::Result<ExprCompiler::Typed> ExprCompiler::CompileCall(const Node& node) c
       auto cast = scalar->CastTo(target);
       if (!cast.ok()) {
         return ErrorAt(children[i], ToSql(children[i]) + " cannot be compared with '" + ToSql(children[0]) +
-                                        "' (" + TypeName(*target) + ")");
+                                        "' (" + ArrowTypeName(*target) + ")");
       }
       ARROW_RETURN_NOT_OK(builder->AppendScalar(**cast));
     }
@@ -335,8 +316,8 @@ arrow::Result<ExprCompiler::Typed> ExprCompiler::CompileCall(const Node& node) c
     const std::string* pattern = StringLiteral(children[1]);
     if (!pattern) return ErrorAt(children[1], "the pattern of LIKE must be a 'string'");
     if (args[0].type->id() != arrow::Type::STRING) {
-      return ErrorAt(children[0],
-                     "LIKE needs a string, but '" + ToSql(children[0]) + "' is " + TypeName(*args[0].type));
+      return ErrorAt(children[0], "LIKE needs a string, but '" + ToSql(children[0]) + "' is " +
+                                      ArrowTypeName(*args[0].type));
     }
     auto expr = cp::call("match_like", {args[0].expr}, cp::MatchSubstringOptions(*pattern));
     if (node.negated) expr = cp::call("invert", {expr});
@@ -366,8 +347,8 @@ arrow::Result<ExprCompiler::Typed> ExprCompiler::CompileCall(const Node& node) c
           bool floating = arrow::is_floating(result->id()) || arrow::is_floating(t->id());
           result = floating ? arrow::float64() : arrow::int64();
         } else {
-          return ErrorAt(children[i], "CASE branches have different types (" + TypeName(*result) + " and " +
-                                          TypeName(*t) + ")");
+          return ErrorAt(children[i], "CASE branches have different types (" + ArrowTypeName(*result) +
+                                          " and " + ArrowTypeName(*t) + ")");
         }
       }
     }
@@ -471,7 +452,7 @@ arrow::Result<ExprCompiler::Typed> ExprCompiler::CompileFunction(const Node& nod
     if (!granularity.ok()) return ErrorAt(children[1], granularity.status().message());
     if (args[0].type->id() != arrow::Type::TIMESTAMP) {
       return ErrorAt(children[0], "date_format() needs a timestamp, but '" + ToSql(children[0]) + "' is " +
-                                      TypeName(*args[0].type));
+                                      ArrowTypeName(*args[0].type));
     }
     return Bind(cp::call(kDateFormatFunction, {args[0].expr, args[1].expr}), node);
   }

@@ -44,6 +44,25 @@ std::string_view ColumnTypeName(ColumnType type) {
   return "?";
 }
 
+std::string ArrowTypeName(const arrow::DataType& type) {
+  switch (type.id()) {
+    case arrow::Type::STRING:
+      return "string";
+    case arrow::Type::BOOL:
+      return "bool";
+    case arrow::Type::DOUBLE:
+      return "double";
+    case arrow::Type::TIMESTAMP:
+      return "timestamp";
+    case arrow::Type::DURATION:
+      return "interval";
+    case arrow::Type::NA:
+      return "null";
+    default:
+      return type.ToString();
+  }
+}
+
 arrow::Result<EpochUnit> ParseEpochUnit(std::string_view name) {
   if (name == "auto") return EpochUnit::kAuto;
   if (name == "s" || name == "seconds") return EpochUnit::kSeconds;

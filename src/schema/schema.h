@@ -29,6 +29,10 @@ arrow::Result<EpochUnit> ParseEpochUnit(std::string_view name);
 
 std::shared_ptr<arrow::DataType> ToArrowType(ColumnType type);
 
+// An Arrow type named as users write types in pipelines and expressions ("string",
+// "double", "timestamp", "interval"); Arrow's own name for the others.
+std::string ArrowTypeName(const arrow::DataType& type);
+
 // The Arrow type of every timestamp sluice produces.
 inline std::shared_ptr<arrow::DataType> TimestampType() {
   return arrow::timestamp(arrow::TimeUnit::MICRO, "UTC");

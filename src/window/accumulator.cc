@@ -7,6 +7,8 @@
 #include <arrow/builder.h>
 #include <arrow/status.h>
 
+#include "schema/schema.h"
+
 namespace sluice {
 namespace {
 
@@ -49,6 +51,19 @@ arrow::Result<std::shared_ptr<arrow::Array>> DoubleColumn(const std::vector<doub
                                                           const uint32_t* slots, int64_t n) {
   return BuildNumeric<arrow::DoubleType>(
       arrow::float64(), n, [&](int64_t i) { return source[slots[i]]; }, [](int64_t) { return true; });
+}
+
+// Calls fn(slot, value) for each of the n (row, slot) pairs whose input value is not
+// null: the loop every numeric accumulator's Update runs.
+template <typename ArrowType, typename Fn>
+void ForEachValue(const arrow::Array& values, const int32_t* rows, const uint32_t* slots, int64_t n, Fn fn) {
+  const auto* data = RawValues<ArrowType>(values);
+  const bool all_valid = values.null_count() == 0;
+  for (int64_t k = 0; k < n; ++k) {
+    const int32_t row = rows[k];
+    if (!all_valid && values.IsNull(row)) continue;
+    fn(slots[k], data[row]);
+  }
 }
 
 arrow::Status ExpectColumns(const arrow::ArrayVector& columns, size_t count) {
@@ -123,14 +138,10 @@ class SumAccumulator final : public Accumulator {
   }
   void Update(const arrow::Array* values, const int64_t*, const int32_t* rows, const uint32_t* slots,
               int64_t n) override {
-    const In* data = RawValues<InType>(*values);
-    bool all_valid = values->null_count() == 0;
-    for (int64_t k = 0; k < n; ++k) {
-      int32_t row = rows[k];
-      if (!all_valid && values->IsNull(row)) continue;
-      Add(&sums_[slots[k]], static_cast<Sum>(data[row]));
-      ++counts_[slots[k]];
-    }
+    ForEachValue<InType>(*values, rows, slots, n, [this](uint32_t s, In x) {
+      Add(&sums_[s], static_cast<Sum>(x));
+      ++counts_[s];
+    });
   }
   void Merge(uint32_t dst, uint32_t src) override {
     Add(&sums_[dst], sums_[src]);
@@ -210,18 +221,13 @@ class MomentsAccumulator final : public Accumulator {
   }
   void Update(const arrow::Array* values, const int64_t*, const int32_t* rows, const uint32_t* slots,
               int64_t n) override {
-    const In* data = RawValues<InType>(*values);
-    bool all_valid = values->null_count() == 0;
-    for (int64_t k = 0; k < n; ++k) {
-      int32_t row = rows[k];
-      if (!all_valid && values->IsNull(row)) continue;
-      uint32_t s = slots[k];
-      double x = static_cast<double>(data[row]);
-      int64_t count = ++counts_[s];
-      double delta = x - means_[s];
+    ForEachValue<InType>(*values, rows, slots, n, [this](uint32_t s, In value) {
+      const double x = static_cast<double>(value);
+      const int64_t count = ++counts_[s];
+      const double delta = x - means_[s];
       means_[s] += delta / static_cast<double>(count);
       m2_[s] += delta * (x - means_[s]);
-    }
+    });
   }
   void Merge(uint32_t dst, uint32_t src) override {
     int64_t na = counts_[dst], nb = counts_[src];
@@ -401,21 +407,6 @@ class PickAccumulator final : public Accumulator {
 // ---------------------------------------------------------------------------------
 // Factory
 
-std::string TypeLabel(const arrow::DataType& type) {
-  switch (type.id()) {
-    case arrow::Type::STRING:
-      return "string";
-    case arrow::Type::BOOL:
-      return "bool";
-    case arrow::Type::DOUBLE:
-      return "double";
-    case arrow::Type::TIMESTAMP:
-      return "timestamp";
-    default:
-      return type.ToString();
-  }
-}
-
 template <template <typename> class Make>
 std::unique_ptr<Accumulator> ForNumeric(const std::shared_ptr<arrow::DataType>& type) {
   switch (type->id()) {
@@ -529,7 +520,7 @@ arrow::Result<std::unique_ptr<Accumulator>> MakeAccumulator(
   }
   if (!out) {
     return arrow::Status::Invalid(AggregateKindName(kind), "() needs ", needs, ", but its argument is ",
-                                  TypeLabel(*input_type));
+                                  ArrowTypeName(*input_type));
   }
   return out;
 }
