@@ -10,6 +10,7 @@ APT_PACKAGES=(
   build-essential curl cmake ninja-build ccache pkg-config clang-format
   librdkafka-dev libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev
   libgtest-dev googletest zlib1g-dev python3-venv time
+  default-jre-headless maven
 )
 
 missing=()

@@ -54,4 +54,47 @@ std::string Abbreviate(std::string_view bytes, size_t max_bytes) {
   return out;
 }
 
+void AppendJsonString(std::string_view bytes, std::string* out) {
+  out->push_back('"');
+  for (size_t i = 0; i < bytes.size();) {
+    const unsigned char c = static_cast<unsigned char>(bytes[i]);
+    if (c >= 0x80) {
+      const size_t length = Utf8SequenceLength(bytes.substr(i));
+      if (length == 0) {
+        out->append("\ufffd");
+        ++i;
+      } else {
+        out->append(bytes.substr(i, length));
+        i += length;
+      }
+      continue;
+    }
+    switch (c) {
+      case '"':
+        out->append("\\\"");
+        break;
+      case '\\':
+        out->append("\\\\");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      case '\t':
+        out->append("\\t");
+        break;
+      case '\r':
+        out->append("\\r");
+        break;
+      default:
+        if (c < 0x20) {
+          *out += fmt::format("\\u{:04x}", c);
+        } else {
+          out->push_back(static_cast<char>(c));
+        }
+    }
+    ++i;
+  }
+  out->push_back('"');
+}
+
 }  // namespace sluice

@@ -12,6 +12,11 @@ namespace sluice {
 // The result is always valid UTF-8.
 std::string Abbreviate(std::string_view bytes, size_t max_bytes);
 
+// Appends `bytes` to `out` as a JSON string literal (with the quotes): quotes,
+// backslashes and control characters escaped, and every byte that is not part of a
+// valid UTF-8 sequence replaced by U+FFFD, so that the result is always valid JSON.
+void AppendJsonString(std::string_view bytes, std::string* out);
+
 // Length of the valid UTF-8 sequence starting at bytes[0], or 0 when it is not one
 // (overlong forms, surrogates and code points above U+10FFFF are invalid).
 size_t Utf8SequenceLength(std::string_view bytes);

@@ -31,7 +31,7 @@ class JsonDecoderTest : public ::testing::Test {
     RawBatch raw;
     int32_t source = raw.AddSource("test.ndjson");
     int64_t line = 0;
-    for (const auto& l : lines) raw.Append(l, RecordPosition{source, PartitionId(0), KafkaOffset(++line)});
+    for (const auto& l : lines) raw.Append(l, RecordPosition{source, 0, KafkaOffset(++line), PartitionId(0)});
     DecodedBatch out;
     EXPECT_TRUE(decoder_->Decode(raw, &out).ok());
     return out;

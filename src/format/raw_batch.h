@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -11,12 +12,22 @@
 namespace sluice {
 
 // Where a record came from: an index into RawBatch::sources() (a file path or a topic),
-// the partition (0 for files) and the position in it (Kafka offset, or 1-based line
-// number in a file).
+// the partition within it (Kafka's partition number; 0 for files), the position in that
+// partition (Kafka offset, or 1-based line number in a file) and `input`, the
+// pipeline-wide id the source gave the (topic, partition) pair: the unit of
+// per-partition watermarks and offset commits.
 struct RecordPosition {
   int32_t source = 0;
-  PartitionId partition{0};
+  int32_t partition = 0;
   KafkaOffset offset{0};
+  PartitionId input{0};
+};
+
+// Kafka message metadata of one record (see RawBatch::AppendMetadata).
+struct RecordMetadata {
+  std::optional<std::string_view> key;      // absent: the message had no key
+  std::optional<int64_t> timestamp;         // microseconds since the epoch, UTC
+  std::optional<std::string_view> headers;  // a JSON object {"name": "value", ...}
 };
 
 // A batch of raw records (NDJSON lines, Kafka message values) in one contiguous buffer
@@ -35,6 +46,8 @@ class RawBatch {
     lengths_.clear();
     positions_.clear();
     sources_.clear();
+    metadata_.clear();
+    metadata_bytes_.clear();
   }
 
   // Registers a source name (file path, topic) and returns its index for positions.
@@ -68,6 +81,16 @@ class RawBatch {
     positions_.push_back(position);
   }
 
+  // Records the metadata of the record appended last. A source either calls this for
+  // every record of a batch or for none (has_metadata()).
+  void AppendMetadata(const RecordMetadata& metadata) {
+    StoredMetadata stored;
+    if (metadata.key) stored.key = Store(*metadata.key);
+    if (metadata.headers) stored.headers = Store(*metadata.headers);
+    stored.timestamp = metadata.timestamp;
+    metadata_.push_back(stored);
+  }
+
   size_t size() const { return begins_.size(); }
   bool empty() const { return begins_.empty(); }
   size_t byte_size() const { return size_; }
@@ -79,6 +102,17 @@ class RawBatch {
   const std::vector<std::string>& sources() const { return sources_; }
   const std::string& source_name(size_t i) const { return sources_[positions_[i].source]; }
 
+  bool has_metadata() const { return !begins_.empty() && metadata_.size() == begins_.size(); }
+  // REQUIRES: has_metadata().
+  RecordMetadata metadata(size_t i) const {
+    const StoredMetadata& stored = metadata_[i];
+    RecordMetadata out;
+    if (stored.key) out.key = Load(*stored.key);
+    if (stored.headers) out.headers = Load(*stored.headers);
+    out.timestamp = stored.timestamp;
+    return out;
+  }
+
  private:
   std::string data_;  // size_ bytes of records, then at least kPadding more
   size_t size_ = 0;
@@ -86,6 +120,26 @@ class RawBatch {
   std::vector<uint32_t> lengths_;
   std::vector<RecordPosition> positions_;
   std::vector<std::string> sources_;
+
+  struct Span {
+    size_t begin;
+    size_t length;
+  };
+  struct StoredMetadata {
+    std::optional<Span> key;
+    std::optional<Span> headers;
+    std::optional<int64_t> timestamp;
+  };
+  Span Store(std::string_view bytes) {
+    Span span{metadata_bytes_.size(), bytes.size()};
+    metadata_bytes_.append(bytes);
+    return span;
+  }
+  std::string_view Load(const Span& span) const {
+    return std::string_view(metadata_bytes_).substr(span.begin, span.length);
+  }
+  std::vector<StoredMetadata> metadata_;
+  std::string metadata_bytes_;  // keys and headers of metadata_
 };
 
 }  // namespace sluice

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "common/time_util.h"
 #include "expr/compiler.h"
 #include "expr/evaluator.h"
 #include "expr/parser.h"
@@ -91,6 +92,35 @@ arrow::Result<SinkPlan> MakeSinkPlan(const PipelineSpec& spec, const ParquetSpec
   return plan;
 }
 
+arrow::Result<KafkaSourceOptions> MakeKafkaOptions(const PipelineSpec& spec) {
+  const KafkaSourceSpec& k = *spec.source.kafka;
+  KafkaSourceOptions options;
+  options.bootstrap_servers = k.bootstrap_servers;
+  options.topics = k.topics;
+  options.pattern = k.pattern;
+  options.group_id = k.group_id;
+  if (k.start == "earliest") {
+    options.start = KafkaSourceOptions::Start::kEarliest;
+  } else if (k.start == "latest") {
+    options.start = KafkaSourceOptions::Start::kLatest;
+  } else {
+    options.start = KafkaSourceOptions::Start::kTimestamp;
+    options.start_timestamp_ms = FloorDiv(ParseIsoTimestamp(k.start).value_or(0), 1000);
+  }
+  options.offset_reset = k.offset_reset;
+  options.connect_timeout = k.connect_timeout;
+  for (const auto& p : k.properties) {
+    // Checked one by one so that a mistake points at its own line.
+    auto checked = MakeKafkaConf({{p.name, p.value}});
+    if (!checked.ok()) {
+      return arrow::Status::Invalid(spec.Where(p.line),
+                                    ": source.kafka.properties: ", checked.status().message());
+    }
+    options.properties.emplace_back(p.name, p.value);
+  }
+  return options;
+}
+
 std::string JoinNames(const std::vector<std::string>& names) {
   std::string out;
   for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
@@ -131,9 +161,27 @@ arrow::Result<Plan> MakePlan(PipelineSpec spec) {
   if (fields.empty())
     return arrow::Status::Invalid(spec.Where(spec.schema_line), ": schema: declare at least one field");
   ARROW_ASSIGN_OR_RAISE(plan.input_schema, DeclaredSchema::Make(fields));
+  auto schema = plan.input_schema.arrow_schema();
+
+  if (spec.source.kafka) {
+    ARROW_ASSIGN_OR_RAISE(plan.kafka, MakeKafkaOptions(spec));
+    for (const auto& m : spec.source.kafka->metadata) {
+      auto field = ParseMetadataField(m.field);
+      if (!field.ok()) {
+        return arrow::Status::Invalid(spec.Where(m.line), ": source.kafka.metadata.", m.column, ": ",
+                                      field.status().message());
+      }
+      if (schema->GetFieldIndex(m.column) >= 0) {
+        return arrow::Status::Invalid(spec.Where(m.line), ": source.kafka.metadata.", m.column,
+                                      ": a column with this name already exists; pick another name");
+      }
+      ARROW_ASSIGN_OR_RAISE(
+          schema, schema->AddField(schema->num_fields(), arrow::field(m.column, MetadataFieldType(*field))));
+      plan.metadata_columns.push_back({m.column, *field});
+    }
+  }
 
   // Derived columns, each seeing the ones before it.
-  auto schema = plan.input_schema.arrow_schema();
   for (const auto& column : spec.columns) {
     if (schema->GetFieldIndex(column.name) >= 0) {
       return arrow::Status::Invalid(spec.Where(column.line), ": columns.", column.name,
@@ -169,6 +217,7 @@ arrow::Result<Plan> MakePlan(PipelineSpec spec) {
                                     "; declare it as 'timestamp' in the schema");
     }
     plan.watermark_delay = et.watermark_delay;
+    plan.idle_timeout = et.idle_timeout;
   }
 
   // Each output owns its directory tree: no two outputs may write to one directory or
@@ -255,8 +304,20 @@ std::string Plan::Describe() const {
   auto line = [&](const std::string& text) { out += text + "\n"; };
   auto sink = [](const SinkPlan& s) { return DescribeParquet(s.spec.path, s.options); };
   line("pipeline " + (spec.name.empty() ? std::string("(unnamed)") : spec.name) + "  [" + spec.file + "]");
-  line("source      ndjson files " + spec.source.files->path +
-       (spec.source.files->follow ? " (follow)" : ""));
+  if (kafka) {
+    line("source      " +
+         fmt::format("kafka {} from {} (group {}, new partitions start at {})",
+                     kafka->pattern.empty() ? JoinNames(kafka->topics) : "pattern " + kafka->pattern,
+                     kafka->bootstrap_servers, kafka->group_id, spec.source.kafka->start));
+    if (!kafka->properties.empty()) line("  properties " + DescribeKafkaProperties(kafka->properties));
+    for (const auto& m : metadata_columns) {
+      line(fmt::format("  {:<22} {:<10} (message {})", m.name, MetadataFieldType(m.field)->ToString(),
+                       spec.source.kafka->metadata[&m - &metadata_columns[0]].field));
+    }
+  } else {
+    line("source      ndjson files " + spec.source.files->path +
+         (spec.source.files->follow ? " (follow)" : ""));
+  }
   int required = 0;
   for (const auto& f : input_schema.fields()) required += f.required;
   line(fmt::format("format      json, {} fields ({} required)", input_schema.fields().size(), required));
@@ -270,10 +331,13 @@ std::string Plan::Describe() const {
   if (filter) line("filter      " + filter->text);
   if (event_time_column >= 0) {
     line("event time  " + row_schema->field(event_time_column)->name() + ", watermark " +
-         FormatDuration(watermark_delay));
+         FormatDuration(watermark_delay) +
+         (kafka ? ", partitions idle after " + FormatDuration(idle_timeout) : ""));
   }
-  line(fmt::format("trigger     every {}, batches of {} records", FormatDuration(spec.trigger.interval),
-                   spec.trigger.batch_size));
+  line(fmt::format(
+      "trigger     every {}, batches of {} records{}", FormatDuration(spec.trigger.interval),
+      spec.trigger.batch_size,
+      spec.trigger.max_records > 0 ? fmt::format(", at most {} per trigger", spec.trigger.max_records) : ""));
   for (const auto& o : outputs) {
     if (o.aggregation) {
       const auto& a = *o.aggregation;

@@ -8,9 +8,11 @@
 #include <arrow/compute/expression.h>
 #include <arrow/result.h>
 
+#include "pipeline/metadata_columns.h"
 #include "pipeline/spec.h"
 #include "schema/schema.h"
 #include "sink/parquet_sink.h"
+#include "source/kafka_source.h"
 #include "window/window_aggregator.h"
 
 namespace sluice {
@@ -42,15 +44,20 @@ struct OutputPlan {
 // Immutable; MakePlan is the only way to build one.
 struct Plan {
   PipelineSpec spec;
+  // A Kafka source's options (`bounded` is decided by the run mode); unset for files.
+  std::optional<KafkaSourceOptions> kafka;
   DeclaredSchema input_schema;
+  // Source metadata columns, in row_schema right after the decoded fields.
+  std::vector<MetadataColumn> metadata_columns;
   // Derived columns in order; columns[i] is bound to the decoded schema plus
   // columns[0..i).
   std::vector<CompiledExpression> columns;
   std::vector<CompiledExpression> checks;  // bound to row_schema
   std::optional<CompiledExpression> filter;
-  std::shared_ptr<arrow::Schema> row_schema;  // decoded fields, then derived columns
+  std::shared_ptr<arrow::Schema> row_schema;  // decoded fields, metadata, then derived columns
   int event_time_column = -1;                 // in row_schema; -1 without event_time
   Duration watermark_delay{0};
+  Duration idle_timeout{0};
   std::vector<OutputPlan> outputs;
   std::optional<SinkPlan> dead_letter;
   std::optional<SinkPlan> late;

@@ -17,7 +17,7 @@ arrow::Status RejectedRecordBuilder::Add(const RawBatch& raw, const Rejection& r
   const RecordPosition& position = raw.position(rejection.record);
   ARROW_RETURN_NOT_OK(raw_.Append(raw.record(rejection.record)));
   ARROW_RETURN_NOT_OK(source_.Append(raw.source_name(rejection.record)));
-  ARROW_RETURN_NOT_OK(partition_.Append(position.partition.value()));
+  ARROW_RETURN_NOT_OK(partition_.Append(position.partition));
   ARROW_RETURN_NOT_OK(offset_.Append(position.offset.value()));
   ARROW_RETURN_NOT_OK(stage_.Append(StageName(rejection.stage).data(), StageName(rejection.stage).size()));
   ARROW_RETURN_NOT_OK(reason_.Append(rejection.reason));

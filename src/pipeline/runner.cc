@@ -2,6 +2,7 @@
 
 #include <ctime>
 #include <random>
+#include <thread>
 
 #include <arrow/compute/api.h>
 #include <fmt/format.h>
@@ -12,6 +13,7 @@
 #include "expr/evaluator.h"
 #include "io/object_store.h"
 #include "source/file_source.h"
+#include "source/kafka_source.h"
 
 namespace sluice {
 namespace {
@@ -64,15 +66,28 @@ arrow::Result<std::unique_ptr<Runner>> Runner::Make(const Plan& plan, RunOptions
 }
 
 arrow::Status Runner::Open() {
-  FileSourceOptions files;
-  if (options_.input) {
-    files.pattern = *options_.input;
+  if (plan_.kafka && !options_.input) {
+    KafkaSourceOptions kafka = *plan_.kafka;
+    kafka.bounded = options_.mode != RunMode::kContinuous;
+    auto made = KafkaSource::Make(std::move(kafka), clock_);
+    if (!made.ok()) {
+      return made.status().WithMessage(plan_.spec.Where(plan_.spec.source.kafka->line),
+                                       ": source.kafka: ", made.status().message());
+    }
+    source_ = std::move(*made);
+    retained_ = std::make_unique<RetainedOffsets>();
   } else {
-    files.pattern = plan_.spec.source.files->path;
-    files.follow = plan_.spec.source.files->follow && options_.mode == RunMode::kContinuous;
-    files.poll_interval = plan_.spec.source.files->poll_interval;
+    FileSourceOptions files;
+    if (options_.input) {
+      files.pattern = *options_.input;
+    } else {
+      files.pattern = plan_.spec.source.files->path;
+      files.follow = plan_.spec.source.files->follow && options_.mode == RunMode::kContinuous;
+      files.poll_interval = plan_.spec.source.files->poll_interval;
+    }
+    ARROW_ASSIGN_OR_RAISE(source_, FileSource::Make(files, clock_));
   }
-  ARROW_ASSIGN_OR_RAISE(source_, FileSource::Make(files, clock_));
+  source_->SetListener(this);
   ARROW_ASSIGN_OR_RAISE(decoder_, JsonDecoder::Make(plan_.input_schema));
   if (plan_.event_time_column >= 0) tracker_ = std::make_unique<WatermarkTracker>(plan_.watermark_delay);
 
@@ -112,9 +127,14 @@ arrow::Status Runner::Open() {
 void Runner::Reject(const RawBatch& raw, Rejection rejection, std::vector<Rejection>* out) {
   if (logged_rejections_ < 5 || spdlog::should_log(spdlog::level::debug)) {
     ++logged_rejections_;
-    spdlog::log(logged_rejections_ <= 5 ? spdlog::level::warn : spdlog::level::debug, "{} {}:{}: {}",
-                rejection.stage == Stage::kLate ? "late" : "dead letter", raw.source_name(rejection.record),
-                raw.position(rejection.record).offset.value(), rejection.reason);
+    const RecordPosition& position = raw.position(rejection.record);
+    // Kafka records read "topic[partition]@offset", file records "path:line".
+    const std::string where =
+        raw.has_metadata() ? fmt::format("{}[{}]@{}", raw.source_name(rejection.record), position.partition,
+                                         position.offset.value())
+                           : fmt::format("{}:{}", raw.source_name(rejection.record), position.offset.value());
+    spdlog::log(logged_rejections_ <= 5 ? spdlog::level::warn : spdlog::level::debug, "{} {}: {}",
+                rejection.stage == Stage::kLate ? "late" : "dead letter", where, rejection.reason);
     if (logged_rejections_ == 5)
       spdlog::warn("further rejected records are counted but not logged (--log-level debug shows them)");
   }
@@ -137,7 +157,8 @@ arrow::Result<Runner::ValidRows> Runner::Validate(const RawBatch& raw, int64_t n
   ARROW_RETURN_NOT_OK(decoder_->Decode(raw, &decoded));
   for (auto& r : decoded.rejected) Reject(raw, std::move(r), rejections);
 
-  std::shared_ptr<arrow::RecordBatch> batch = decoded.batch;
+  ARROW_ASSIGN_OR_RAISE(std::shared_ptr<arrow::RecordBatch> batch,
+                        AddMetadataColumns(decoded.batch, raw, decoded.record_index));
   const int64_t n = batch->num_rows();
   std::vector<uint8_t> rejected(n, 0);
   auto reject_row = [&](int64_t row, Stage stage, std::string reason) {
@@ -216,6 +237,18 @@ arrow::Result<Runner::ValidRows> Runner::Validate(const RawBatch& raw, int64_t n
   return valid;
 }
 
+arrow::Result<std::shared_ptr<arrow::RecordBatch>> Runner::AddMetadataColumns(
+    std::shared_ptr<arrow::RecordBatch> batch, const RawBatch& raw,
+    const std::vector<int32_t>& record_index) {
+  for (const auto& column : plan_.metadata_columns) {
+    ARROW_ASSIGN_OR_RAISE(auto values, BuildMetadataColumn(column.field, raw, record_index));
+    ARROW_ASSIGN_OR_RAISE(
+        batch, batch->AddColumn(batch->num_columns(),
+                                arrow::field(column.name, MetadataFieldType(column.field)), values));
+  }
+  return batch;
+}
+
 arrow::Status Runner::WriteOutputs(const RawBatch& raw, const ValidRows& valid, int64_t now) {
   const arrow::RecordBatch& batch = *valid.batch;
   const int64_t n = batch.num_rows();
@@ -226,7 +259,7 @@ arrow::Status Runner::WriteOutputs(const RawBatch& raw, const ValidRows& valid, 
     times = static_cast<const arrow::TimestampArray&>(*batch.column(plan_.event_time_column)).raw_values();
     std::vector<int32_t> partitions(n);
     for (int64_t row = 0; row < n; ++row)
-      partitions[row] = raw.position(valid.record_index[row]).partition.value();
+      partitions[row] = raw.position(valid.record_index[row]).input.value();
     thresholds.resize(n);
     tracker_->Advance(times, partitions.data(), n, thresholds.data());
   }
@@ -239,6 +272,20 @@ arrow::Status Runner::WriteOutputs(const RawBatch& raw, const ValidRows& valid, 
     }
     std::vector<int32_t> late_rows;
     ARROW_RETURN_NOT_OK(output.aggregator->Consume(batch, times, thresholds.data(), now, &late_rows));
+    if (retained_) {
+      // Every row added to a window stays needed until its last window is emitted.
+      const WindowSpec& window = output.aggregator->plan().window;
+      size_t next_late = 0;
+      for (int64_t row = 0; row < n; ++row) {
+        if (next_late < late_rows.size() && late_rows[next_late] == row) {
+          ++next_late;
+          continue;
+        }
+        const RecordPosition& position = raw.position(valid.record_index[row]);
+        retained_->Hold(position.input, position.offset.value(),
+                        window.LastStart(times[row]) + window.size.count());
+      }
+    }
     output.late += static_cast<int64_t>(late_rows.size());
     stats_.late += static_cast<int64_t>(late_rows.size());
     for (int32_t row : late_rows) {
@@ -281,7 +328,66 @@ arrow::Status Runner::EmitWindows(int64_t now) {
     ARROW_ASSIGN_OR_RAISE(auto windows, output.aggregator->Emit(watermark, now));
     if (windows) ARROW_RETURN_NOT_OK(output.sink->Write(windows));
   }
+  if (retained_) retained_->Release(watermark);
   return arrow::Status::OK();
+}
+
+void Runner::NoteArrivals(const RawBatch& raw, int64_t mono) {
+  if (activity_.empty()) return;
+  int32_t previous = -1;
+  for (size_t i = 0; i < raw.size(); ++i) {
+    const int32_t input = raw.position(i).input.value();
+    if (input == previous) continue;
+    previous = input;
+    auto it = activity_.find(input);
+    if (it == activity_.end()) continue;
+    it->second.last_arrival = mono;
+    if (it->second.idle) {
+      it->second.idle = false;  // the tracker counts it again from its next record
+      spdlog::info("partition {} has records again: it holds the watermark back again",
+                   source_->PartitionName(PartitionId(input)));
+    }
+  }
+}
+
+bool Runner::MarkIdlePartitions(int64_t mono) {
+  if (!tracker_) return false;
+  bool changed = false;
+  for (auto& [input, activity] : activity_) {
+    if (activity.idle || mono - activity.last_arrival < plan_.idle_timeout.count()) continue;
+    activity.idle = true;
+    tracker_->SetIdle(PartitionId(input), true);
+    changed = true;
+    spdlog::info("partition {} had no records for {}: it no longer holds the watermark back",
+                 source_->PartitionName(PartitionId(input)), FormatDuration(plan_.idle_timeout));
+  }
+  return changed;
+}
+
+void Runner::OnAssigned(const std::vector<PartitionId>& partitions) {
+  const int64_t mono = clock_->MonotonicMicros();
+  for (PartitionId p : partitions) {
+    activity_[p.value()] = Activity{mono, false};
+    if (tracker_) tracker_->AddPartition(p);
+  }
+}
+
+arrow::Status Runner::OnRevoking(const std::vector<PartitionId>& partitions) {
+  (void)partitions;
+  return FlushOutputs();
+}
+
+void Runner::OnRevoked(const std::vector<PartitionId>& partitions, bool lost) {
+  (void)lost;
+  for (PartitionId p : partitions) {
+    activity_.erase(p.value());
+    if (tracker_) tracker_->RemovePartition(p);
+    if (retained_) retained_->Forget(p);
+  }
+}
+
+std::optional<KafkaOffset> Runner::FirstRetained(PartitionId partition) const {
+  return retained_ ? retained_->First(partition) : std::nullopt;
 }
 
 void Runner::RefreshStats() {
@@ -334,11 +440,16 @@ void Runner::LogProgress(double seconds) {
       groups);
 }
 
-arrow::Status Runner::EndTrigger(bool final) {
+arrow::Status Runner::FlushOutputs() {
   for (auto& output : outputs_) ARROW_RETURN_NOT_OK(output.sink->Flush());
   for (auto* sink : {dead_letter_.get(), late_.get()}) {
     if (sink) ARROW_RETURN_NOT_OK(sink->Flush());
   }
+  return arrow::Status::OK();
+}
+
+arrow::Status Runner::EndTrigger(bool final) {
+  ARROW_RETURN_NOT_OK(FlushOutputs());
   ARROW_RETURN_NOT_OK(source_->Commit());
   ++stats_.triggers;
   RefreshStats();
@@ -358,13 +469,31 @@ arrow::Status Runner::Run(const std::atomic<bool>& stop) {
   const int64_t interval = plan_.spec.trigger.interval.count();
   spdlog::info("running {}: {}", plan_.spec.name.empty() ? plan_.spec.file : plan_.spec.name,
                source_->Describe());
+  const int64_t max_records = plan_.spec.trigger.max_records;
   RawBatch raw;
   bool ended = false;
   while (!stop.load()) {
     int64_t remaining = trigger_started_ + interval - clock_->MonotonicMicros();
+    int64_t room = batch_size;
+    if (max_records > 0) {
+      room = std::min(room, max_records - (stats_.records_read - last_trigger_stats_.records_read));
+      if (room <= 0) {
+        // The trigger's share is read: a bounded run starts the next trigger at once, a
+        // continuous one waits for the interval (librdkafka keeps the group membership).
+        if (options_.mode == RunMode::kContinuous && remaining > 0) {
+          std::this_thread::sleep_for(std::chrono::microseconds(std::min<int64_t>(remaining, 100'000)));
+        } else {
+          ARROW_RETURN_NOT_OK(EndTrigger(false));
+        }
+        continue;
+      }
+    }
     Duration timeout(std::clamp<int64_t>(remaining, 0, 200'000));
-    ARROW_ASSIGN_OR_RAISE(bool more, source_->Next(batch_size, timeout, &raw));
+    ARROW_ASSIGN_OR_RAISE(bool more, source_->Next(room, timeout, &raw));
+    const int64_t mono = clock_->MonotonicMicros();
+    NoteArrivals(raw, mono);
     if (!raw.empty()) ARROW_RETURN_NOT_OK(ProcessBatch(raw));
+    if (MarkIdlePartitions(mono)) ARROW_RETURN_NOT_OK(EmitWindows(clock_->NowMicros()));
     for (auto& output : outputs_) ARROW_RETURN_NOT_OK(output.sink->Tick());
     if (!more) {
       ended = true;
@@ -379,11 +508,12 @@ arrow::Status Runner::Run(const std::atomic<bool>& stop) {
   }
   if (!ended) spdlog::info("stopping: completing files");
   ARROW_RETURN_NOT_OK(EndTrigger(true));
+  // The source first: leaving a consumer group flushes and commits once more.
+  ARROW_RETURN_NOT_OK(source_->Close());
   for (auto& output : outputs_) ARROW_RETURN_NOT_OK(output.sink->Close());
   for (auto* sink : {dead_letter_.get(), late_.get()}) {
     if (sink) ARROW_RETURN_NOT_OK(sink->Close());
   }
-  ARROW_RETURN_NOT_OK(source_->Close());
   RefreshStats();
   stats_.cpu_seconds = CpuSeconds() - cpu_start;
   if (stats_.open_windows > 0) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <atomic>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -16,6 +17,7 @@
 #include "pipeline/run_stats.h"
 #include "sink/parquet_sink.h"
 #include "source/source.h"
+#include "state/retained_offsets.h"
 #include "state/watermark.h"
 #include "window/window_aggregator.h"
 
@@ -44,13 +46,19 @@ struct RunOptions {
 // records that are not late for it and emits the windows the watermark has passed.
 // Results never depend on batch boundaries (see docs/semantics.md).
 //
+// Kafka: the runner is the source's PartitionListener. Offsets are committed at the end
+// of every trigger after every output is flushed, never past a record that lives only
+// in an open window (RetainedOffsets), so a restart loses nothing. Before a partition is
+// revoked every output is flushed and its offsets committed. A partition without
+// records for event_time.idle_timeout stops holding the watermark back.
+//
 // Threads: Run() blocks the calling thread; `stop` may be set from any thread (signal
 // handlers) and is honoured between batches, ending the run cleanly (files completed,
-// summary) without emitting open windows.
-class Runner {
+// offsets committed, summary) without emitting open windows.
+class Runner final : private PartitionListener {
  public:
   static arrow::Result<std::unique_ptr<Runner>> Make(const Plan& plan, RunOptions options, Clock* clock);
-  ~Runner();
+  ~Runner() override;
 
   arrow::Status Run(const std::atomic<bool>& stop);
 
@@ -83,6 +91,22 @@ class Runner {
   arrow::Status EmitWindows(int64_t now);
   arrow::Status WriteRejected(const RawBatch& raw, std::vector<Rejection>* rejections, int64_t now);
   arrow::Status EndTrigger(bool final);
+  // Completes every output's files (visible and durable).
+  arrow::Status FlushOutputs();
+  // Appends the plan's metadata columns to a decoded batch.
+  arrow::Result<std::shared_ptr<arrow::RecordBatch>> AddMetadataColumns(
+      std::shared_ptr<arrow::RecordBatch> batch, const RawBatch& raw,
+      const std::vector<int32_t>& record_index);
+  // Idle partitions: notes which partitions had records, marks those silent for the
+  // idle timeout as idle; true when one became idle (the watermark may move).
+  void NoteArrivals(const RawBatch& raw, int64_t mono);
+  bool MarkIdlePartitions(int64_t mono);
+
+  // PartitionListener
+  void OnAssigned(const std::vector<PartitionId>& partitions) override;
+  arrow::Status OnRevoking(const std::vector<PartitionId>& partitions) override;
+  void OnRevoked(const std::vector<PartitionId>& partitions, bool lost) override;
+  std::optional<KafkaOffset> FirstRetained(PartitionId partition) const override;
   void Reject(const RawBatch& raw, Rejection rejection, std::vector<Rejection>* out);
   void RefreshStats();
   void LogProgress(double seconds);
@@ -93,6 +117,12 @@ class Runner {
   std::unique_ptr<Source> source_;
   std::unique_ptr<JsonDecoder> decoder_;
   std::unique_ptr<WatermarkTracker> tracker_;
+  std::unique_ptr<RetainedOffsets> retained_;  // sources that commit (Kafka) only
+  struct Activity {
+    int64_t last_arrival = 0;  // monotonic time of the partition's last record (or assignment)
+    bool idle = false;
+  };
+  std::map<int32_t, Activity> activity_;  // per assigned partition
   std::vector<Output> outputs_;
   std::unique_ptr<ParquetSink> dead_letter_;
   std::unique_ptr<ParquetSink> late_;

@@ -28,8 +28,39 @@ struct FilesSourceSpec {
   Duration poll_interval = std::chrono::seconds(1);
 };
 
+// A Kafka property passed to librdkafka as it is ("security.protocol: SASL_SSL").
+struct KafkaPropertySpec {
+  std::string name;
+  std::string value;
+  int line = 0;
+};
+
+// A column holding Kafka message metadata: `field` is key, topic, partition, offset,
+// timestamp or headers.
+struct MetadataColumnSpec {
+  std::string column;
+  std::string field;
+  int line = 0;
+};
+
+struct KafkaSourceSpec {
+  std::string bootstrap_servers;
+  std::vector<std::string> topics;  // or
+  std::string pattern;
+  std::string group_id;
+  std::string start = "earliest";  // earliest | latest | an ISO-8601 time
+  int start_line = 0;
+  std::string offset_reset = "error";
+  Duration connect_timeout = std::chrono::seconds(60);
+  std::vector<KafkaPropertySpec> properties;
+  std::vector<MetadataColumnSpec> metadata;
+  int line = 0;
+};
+
+// Exactly one of files and kafka.
 struct SourceSpec {
   std::optional<FilesSourceSpec> files;
+  std::optional<KafkaSourceSpec> kafka;
   int line = 0;
 };
 
@@ -41,12 +72,16 @@ struct FieldSpecLine {
 struct EventTimeSpec {
   std::string column;
   Duration watermark_delay{0};
+  // A source partition without records for this long stops holding the pipeline
+  // watermark back (until it has records again).
+  Duration idle_timeout = std::chrono::seconds(30);
   int line = 0;
 };
 
 struct TriggerSpec {
   Duration interval = std::chrono::seconds(30);
   int64_t batch_size = 10'000;
+  int64_t max_records = 0;  // records read per trigger at most (Spark's maxOffsetsPerTrigger); 0 = no cap
   int line = 0;
 };
 

@@ -271,6 +271,99 @@ arrow::Result<OutputSpec> ReadOutput(const Reader& r, const std::string& name, c
   return out;
 }
 
+arrow::Result<FilesSourceSpec> ReadFilesSource(const Reader& r, const YAML::Node& files) {
+  ARROW_RETURN_NOT_OK(r.ExpectMap(files, "source.files"));
+  ARROW_RETURN_NOT_OK(r.CheckKeys(files, {"path", "follow", "poll_interval"}, "source.files"));
+  FilesSourceSpec f;
+  if (!files["path"]) return r.Error(files, "source.files needs a path, e.g. path: data/*.ndjson");
+  ARROW_ASSIGN_OR_RAISE(f.path, r.String(files["path"], "source.files.path"));
+  if (files["follow"]) {
+    ARROW_ASSIGN_OR_RAISE(f.follow, r.Bool(files["follow"], "source.files.follow"));
+  }
+  if (files["poll_interval"]) {
+    ARROW_ASSIGN_OR_RAISE(f.poll_interval, r.Dur(files["poll_interval"], "source.files.poll_interval"));
+  }
+  return f;
+}
+
+arrow::Result<KafkaSourceSpec> ReadKafkaSource(const Reader& r, const YAML::Node& node,
+                                               const std::string& pipeline_name) {
+  const std::string what = "source.kafka";
+  ARROW_RETURN_NOT_OK(r.ExpectMap(node, what));
+  ARROW_RETURN_NOT_OK(r.CheckKeys(node,
+                                  {"bootstrap_servers", "topics", "pattern", "group_id", "start",
+                                   "offset_reset", "connect_timeout", "properties", "metadata"},
+                                  what));
+  KafkaSourceSpec k;
+  k.line = Reader::Line(node);
+  if (!node["bootstrap_servers"]) {
+    return r.Error(node,
+                   what + " needs bootstrap_servers, e.g. bootstrap_servers: ${KAFKA_BOOTSTRAP_SERVERS}");
+  }
+  ARROW_ASSIGN_OR_RAISE(k.bootstrap_servers,
+                        r.String(node["bootstrap_servers"], what + ".bootstrap_servers"));
+  if (k.bootstrap_servers.empty())
+    return r.Error(node["bootstrap_servers"], what + ".bootstrap_servers is empty");
+  if (node["topics"] && node["pattern"]) return r.Error(node, what + ": choose one of topics and pattern");
+  if (node["topics"]) {
+    ARROW_ASSIGN_OR_RAISE(k.topics, r.Names(node["topics"], what + ".topics"));
+    if (k.topics.empty()) return r.Error(node["topics"], what + ".topics is empty");
+  } else if (node["pattern"]) {
+    ARROW_ASSIGN_OR_RAISE(k.pattern, r.String(node["pattern"], what + ".pattern"));
+    if (k.pattern.empty()) return r.Error(node["pattern"], what + ".pattern is empty");
+  } else {
+    return r.Error(
+        node, what + " needs topics (e.g. topics: iot-events) or a pattern (e.g. pattern: 'orders\\..*')");
+  }
+  k.group_id = "sluice-" + (pipeline_name.empty() ? std::string("pipeline") : pipeline_name);
+  if (node["group_id"]) {
+    ARROW_ASSIGN_OR_RAISE(k.group_id, r.String(node["group_id"], what + ".group_id"));
+    if (k.group_id.empty()) return r.Error(node["group_id"], what + ".group_id is empty");
+  }
+  if (node["start"]) {
+    k.start_line = Reader::Line(node["start"]);
+    ARROW_ASSIGN_OR_RAISE(k.start, r.String(node["start"], what + ".start"));
+    if (k.start != "earliest" && k.start != "latest" && !ParseIsoTimestamp(k.start)) {
+      return r.Error(node["start"], what +
+                                        ".start must be earliest, latest or an ISO-8601 time such as "
+                                        "2025-07-28T14:00:00Z, got '" +
+                                        k.start + "'");
+    }
+  }
+  if (node["offset_reset"]) {
+    ARROW_ASSIGN_OR_RAISE(k.offset_reset, r.String(node["offset_reset"], what + ".offset_reset"));
+    if (k.offset_reset != "error" && k.offset_reset != "earliest" && k.offset_reset != "latest") {
+      return r.Error(node["offset_reset"], what + ".offset_reset must be error, earliest or latest");
+    }
+  }
+  if (node["connect_timeout"]) {
+    ARROW_ASSIGN_OR_RAISE(k.connect_timeout, r.Dur(node["connect_timeout"], what + ".connect_timeout"));
+    if (k.connect_timeout.count() <= 0)
+      return r.Error(node["connect_timeout"], what + ".connect_timeout must be positive");
+  }
+  if (node["properties"]) {
+    ARROW_RETURN_NOT_OK(r.ExpectMap(node["properties"], what + ".properties"));
+    for (const auto& entry : node["properties"]) {
+      KafkaPropertySpec property;
+      property.name = entry.first.as<std::string>();
+      property.line = Reader::Line(entry.first);
+      ARROW_ASSIGN_OR_RAISE(property.value, r.String(entry.second, what + ".properties." + property.name));
+      k.properties.push_back(std::move(property));
+    }
+  }
+  if (node["metadata"]) {
+    ARROW_RETURN_NOT_OK(r.ExpectMap(node["metadata"], what + ".metadata"));
+    for (const auto& entry : node["metadata"]) {
+      MetadataColumnSpec column;
+      column.column = entry.first.as<std::string>();
+      column.line = Reader::Line(entry.first);
+      ARROW_ASSIGN_OR_RAISE(column.field, r.String(entry.second, what + ".metadata." + column.column));
+      k.metadata.push_back(std::move(column));
+    }
+  }
+  return k;
+}
+
 arrow::Result<PipelineSpec> Parse(const YAML::Node& root, const std::string& file, Environment* env) {
   Reader r(file, env);
   if (!root.IsMap()) return r.Error(root, "a pipeline file is a mapping with source, schema and outputs");
@@ -295,26 +388,21 @@ arrow::Result<PipelineSpec> Parse(const YAML::Node& root, const std::string& fil
 
   // source
   const YAML::Node source = root["source"];
-  if (!source)
-    return r.Error(root, "the pipeline needs a source, e.g. 'source: {files: {path: data/*.ndjson}}'");
+  if (!source) {
+    return r.Error(root,
+                   "the pipeline needs a source, e.g. 'source: {kafka: {topics: events}}' or "
+                   "'source: {files: {path: data/*.ndjson}}'");
+  }
   ARROW_RETURN_NOT_OK(r.ExpectMap(source, "source"));
-  ARROW_RETURN_NOT_OK(r.CheckKeys(source, {"files"}, "source"));
+  ARROW_RETURN_NOT_OK(r.CheckKeys(source, {"files", "kafka"}, "source"));
   spec.source.line = Reader::Line(source);
-  if (!source["files"]) return r.Error(source, "source needs 'files: {path: ...}'");
-  {
-    const YAML::Node files = source["files"];
-    ARROW_RETURN_NOT_OK(r.ExpectMap(files, "source.files"));
-    ARROW_RETURN_NOT_OK(r.CheckKeys(files, {"path", "follow", "poll_interval"}, "source.files"));
-    FilesSourceSpec f;
-    if (!files["path"]) return r.Error(files, "source.files needs a path, e.g. path: data/*.ndjson");
-    ARROW_ASSIGN_OR_RAISE(f.path, r.String(files["path"], "source.files.path"));
-    if (files["follow"]) {
-      ARROW_ASSIGN_OR_RAISE(f.follow, r.Bool(files["follow"], "source.files.follow"));
-    }
-    if (files["poll_interval"]) {
-      ARROW_ASSIGN_OR_RAISE(f.poll_interval, r.Dur(files["poll_interval"], "source.files.poll_interval"));
-    }
-    spec.source.files = f;
+  if (source["files"] && source["kafka"]) return r.Error(source, "source: choose one of files and kafka");
+  if (source["files"]) {
+    ARROW_ASSIGN_OR_RAISE(spec.source.files, ReadFilesSource(r, source["files"]));
+  } else if (source["kafka"]) {
+    ARROW_ASSIGN_OR_RAISE(spec.source.kafka, ReadKafkaSource(r, source["kafka"], spec.name));
+  } else {
+    return r.Error(source, "source needs 'kafka: {topics: ...}' or 'files: {path: ...}'");
   }
 
   if (root["format"]) {
@@ -371,7 +459,7 @@ arrow::Result<PipelineSpec> Parse(const YAML::Node& root, const std::string& fil
   if (root["event_time"]) {
     const YAML::Node et = root["event_time"];
     ARROW_RETURN_NOT_OK(r.ExpectMap(et, "event_time"));
-    ARROW_RETURN_NOT_OK(r.CheckKeys(et, {"column", "watermark"}, "event_time"));
+    ARROW_RETURN_NOT_OK(r.CheckKeys(et, {"column", "watermark", "idle_timeout"}, "event_time"));
     EventTimeSpec e;
     e.line = Reader::Line(et);
     if (!et["column"]) return r.Error(et, "event_time needs a column, e.g. column: timestamp");
@@ -379,13 +467,18 @@ arrow::Result<PipelineSpec> Parse(const YAML::Node& root, const std::string& fil
     if (et["watermark"]) {
       ARROW_ASSIGN_OR_RAISE(e.watermark_delay, r.Dur(et["watermark"], "event_time.watermark"));
     }
+    if (et["idle_timeout"]) {
+      ARROW_ASSIGN_OR_RAISE(e.idle_timeout, r.Dur(et["idle_timeout"], "event_time.idle_timeout"));
+      if (e.idle_timeout.count() <= 0)
+        return r.Error(et["idle_timeout"], "event_time.idle_timeout must be positive");
+    }
     spec.event_time = e;
   }
 
   if (root["trigger"]) {
     const YAML::Node t = root["trigger"];
     ARROW_RETURN_NOT_OK(r.ExpectMap(t, "trigger"));
-    ARROW_RETURN_NOT_OK(r.CheckKeys(t, {"interval", "batch_size"}, "trigger"));
+    ARROW_RETURN_NOT_OK(r.CheckKeys(t, {"interval", "batch_size", "max_records"}, "trigger"));
     spec.trigger.line = Reader::Line(t);
     if (t["interval"]) {
       ARROW_ASSIGN_OR_RAISE(spec.trigger.interval, r.Dur(t["interval"], "trigger.interval"));
@@ -394,6 +487,9 @@ arrow::Result<PipelineSpec> Parse(const YAML::Node& root, const std::string& fil
       return r.Error(t["interval"], "trigger.interval must be positive");
     if (t["batch_size"]) {
       ARROW_ASSIGN_OR_RAISE(spec.trigger.batch_size, r.Int(t["batch_size"], "trigger.batch_size", 1));
+    }
+    if (t["max_records"]) {
+      ARROW_ASSIGN_OR_RAISE(spec.trigger.max_records, r.Int(t["max_records"], "trigger.max_records", 1));
     }
   }
 

@@ -121,7 +121,7 @@ int64_t FileSource::TakeLines(int64_t room, RawBatch* batch) {
     if (blank) continue;
     if (source_index_ < 0) source_index_ = batch->AddSource(path_);
     batch->Append(std::string_view(start, content),
-                  RecordPosition{source_index_, PartitionId(0), KafkaOffset(line_)});
+                  RecordPosition{source_index_, 0, KafkaOffset(line_), PartitionId(0)});
     stats_.bytes += static_cast<int64_t>(length) + 1;
     ++taken;
   }

@@ -35,6 +35,12 @@ void WatermarkTracker::Advance(const int64_t* times, const int32_t* partitions, 
 
 void WatermarkTracker::SetIdle(PartitionId partition, bool idle) { Find(partition.value())->idle = idle; }
 
+void WatermarkTracker::RemovePartition(PartitionId partition) {
+  Current();  // fold the departing partition into the monotone pipeline watermark first
+  last_ = nullptr;
+  std::erase_if(partitions_, [&](const PartitionState& p) { return p.id == partition.value(); });
+}
+
 Watermark WatermarkTracker::Current() const {
   if (finished_) return kWatermarkMax;
   bool any = false;

@@ -33,6 +33,10 @@ class WatermarkTracker {
   // An idle partition no longer holds the pipeline watermark back (until it has data).
   void SetIdle(PartitionId partition, bool idle);
 
+  // Forgets a partition (a Kafka partition revoked from this process): it no longer
+  // holds the pipeline watermark back. The pipeline watermark never moves back.
+  void RemovePartition(PartitionId partition);
+
   // Ends the input: the pipeline watermark becomes kWatermarkMax.
   void Finish() { finished_ = true; }
 

@@ -2,6 +2,7 @@
 import json
 import os
 import pathlib
+import re
 import signal
 import subprocess
 import textwrap
@@ -30,8 +31,10 @@ def test_sigterm_completes_files_and_prints_the_summary(sluice_bin, tmp_path):
     landing.mkdir()
     produce(sluice_bin, landing / "a.ndjson", 20_000)
     pipeline = tmp_path / "follow.yaml"
-    pipeline.write_text(pathlib.Path(REFERENCE).read_text().replace(
-        "path: ${INPUT:-events.ndjson}", "path: ${INPUT}\n    follow: true\n    poll_interval: 100 ms"))
+    # The reference job with a landing-zone source instead of Kafka.
+    pipeline.write_text(re.sub(r"source:\n  kafka:\n(    .*\n)+",
+                               "source:\n  files:\n    path: ${INPUT}\n    follow: true\n    poll_interval: 100 ms\n",
+                               pathlib.Path(REFERENCE).read_text()))
     env = dict(os.environ, INPUT=str(landing / "*.ndjson"), OUTPUT_URI=str(tmp_path / "lake"))
     proc = subprocess.Popen([sluice_bin, "run", str(pipeline), "--stats", str(tmp_path / "stats.json")],
                             env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -1,0 +1,499 @@
+#include "source/kafka_source.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "common/text.h"
+#include "common/time_util.h"
+
+namespace sluice {
+namespace {
+
+// Requests made from the rebalance callback (committed offsets, watermarks, times)
+// wait this long for the broker.
+constexpr int kRequestTimeoutMs = 10'000;
+// Messages taken from librdkafka per consume call.
+constexpr size_t kConsumeChunk = 8192;
+
+std::string HeadersJson(rd_kafka_message_t* message, bool* present) {
+  rd_kafka_headers_t* headers = nullptr;
+  *present = rd_kafka_message_headers(message, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR && headers != nullptr;
+  if (!*present) return {};
+  std::string json = "{";
+  const char* name = nullptr;
+  const void* value = nullptr;
+  size_t size = 0;
+  for (size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
+       ++i) {
+    if (i > 0) json += ',';
+    AppendJsonString(name, &json);
+    json += ':';
+    if (value == nullptr) {
+      json += "null";
+    } else {
+      AppendJsonString(std::string_view(static_cast<const char*>(value), size), &json);
+    }
+  }
+  json += '}';
+  return json;
+}
+
+std::string StartName(const KafkaSourceOptions& options) {
+  switch (options.start) {
+    case KafkaSourceOptions::Start::kEarliest:
+      return "earliest";
+    case KafkaSourceOptions::Start::kLatest:
+      return "latest";
+    case KafkaSourceOptions::Start::kTimestamp:
+      return FormatTimestamp(options.start_timestamp_ms * 1000);
+  }
+  return "?";
+}
+
+bool Cooperative(rd_kafka_t* rk) { return std::strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0; }
+
+}  // namespace
+
+KafkaProperties KafkaSource::ConsumerProperties(const KafkaSourceOptions& options) {
+  KafkaProperties properties = {
+      {"bootstrap.servers", options.bootstrap_servers},
+      {"group.id", options.group_id},
+      // Offsets are committed by Commit() only, after outputs are durable.
+      {"enable.auto.commit", "false"},
+      {"enable.auto.offset.store", "false"},
+      // Applies only when a committed offset is out of range: start positions of new
+      // partitions are resolved by the source itself (see ResolveStartOffsets).
+      {"auto.offset.reset", options.offset_reset},
+      {"partition.assignment.strategy", "cooperative-sticky"},
+      {"enable.partition.eof", options.bounded ? "true" : "false"},
+      // Bounded memory: at most this much fetched ahead per partition.
+      {"queued.max.messages.kbytes", "32768"},
+  };
+  properties.insert(properties.end(), options.properties.begin(), options.properties.end());
+  return properties;
+}
+
+KafkaSource::KafkaSource(KafkaSourceOptions options, Clock* clock)
+    : options_(std::move(options)), clock_(clock) {}
+
+KafkaSource::~KafkaSource() {
+  if (!closed_) {
+    // Destroying a consumer that did not close would trigger a revoke callback into a
+    // listener that may be gone: close without telling it.
+    listener_ = nullptr;
+    (void)Close();
+  }
+}
+
+arrow::Result<std::unique_ptr<KafkaSource>> KafkaSource::Make(KafkaSourceOptions options, Clock* clock) {
+  if (options.topics.empty() == options.pattern.empty()) {
+    return arrow::Status::Invalid("a Kafka source needs either topics or a pattern");
+  }
+  auto source = std::unique_ptr<KafkaSource>(new KafkaSource(std::move(options), clock));
+  ARROW_ASSIGN_OR_RAISE(KafkaConf conf, MakeKafkaConf(ConsumerProperties(source->options_)));
+  rd_kafka_conf_set_opaque(conf.get(), source.get());
+  rd_kafka_conf_set_rebalance_cb(conf.get(), &KafkaSource::OnRebalance);
+  rd_kafka_conf_set_error_cb(conf.get(), &KafkaSource::OnError);
+  ARROW_ASSIGN_OR_RAISE(source->consumer_,
+                        MakeKafkaHandle(RD_KAFKA_CONSUMER, std::move(conf), "sluice-source"));
+  ARROW_RETURN_NOT_OK(source->Connect());
+  return source;
+}
+
+arrow::Status KafkaSource::Connect() {
+  started_ = clock_->MonotonicMicros();
+  const int64_t deadline = started_ + options_.connect_timeout.count();
+  std::map<std::string, int32_t> topics;
+  for (int attempt = 0;; ++attempt) {
+    const int64_t now = clock_->MonotonicMicros();
+    const int wait_ms = static_cast<int>(std::clamp<int64_t>((deadline - now) / 1000, 100, 5000));
+    auto listed = ListTopics(consumer_.get(), wait_ms);
+    if (!callback_error_.ok()) return callback_error_;
+    if (listed.ok()) {
+      topics = std::move(*listed);
+      break;
+    }
+    if (clock_->MonotonicMicros() >= deadline) {
+      return arrow::Status::IOError("cannot reach Kafka at ", options_.bootstrap_servers, " within ",
+                                    FormatDuration(options_.connect_timeout), ": ", listed.status().message(),
+                                    "; check source.kafka.bootstrap_servers, that the brokers run, and the "
+                                    "security properties (connect_timeout sets how long to wait)");
+    }
+    if (attempt == 0) {
+      spdlog::warn("waiting for Kafka at {}: {} (retrying for up to {})", options_.bootstrap_servers,
+                   listed.status().message(), FormatDuration(options_.connect_timeout));
+    }
+  }
+  for (const auto& topic : options_.topics) {
+    if (topics.count(topic) == 0) {
+      return arrow::Status::Invalid("topic '", topic, "' does not exist on ", options_.bootstrap_servers,
+                                    "; create it (e.g. kafka-topics.sh --create --topic ", topic,
+                                    ") or fix source.kafka.topics");
+    }
+  }
+  KafkaPartitionList subscription(
+      rd_kafka_topic_partition_list_new(static_cast<int>(options_.topics.size()) + 1));
+  if (options_.pattern.empty()) {
+    for (const auto& topic : options_.topics) {
+      rd_kafka_topic_partition_list_add(subscription.get(), topic.c_str(), RD_KAFKA_PARTITION_UA);
+    }
+  } else {
+    // librdkafka treats a subscription starting with ^ as a regular expression.
+    std::string regex = options_.pattern.front() == '^' ? options_.pattern : "^" + options_.pattern;
+    rd_kafka_topic_partition_list_add(subscription.get(), regex.c_str(), RD_KAFKA_PARTITION_UA);
+  }
+  rd_kafka_resp_err_t err = rd_kafka_subscribe(consumer_.get(), subscription.get());
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return KafkaError(err, "cannot subscribe");
+  // Rebalance and error events are served by the consume calls on the consumer queue.
+  rd_kafka_poll_set_consumer(consumer_.get());
+  queue_.reset(rd_kafka_queue_get_consumer(consumer_.get()));
+  return arrow::Status::OK();
+}
+
+void KafkaSource::OnError(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
+  auto* self = static_cast<KafkaSource*>(opaque);
+  auto code = static_cast<rd_kafka_resp_err_t>(err);
+  if (code == RD_KAFKA_RESP_ERR__FATAL) {
+    char text[512];
+    rd_kafka_fatal_error(rk, text, sizeof(text));
+    if (self->callback_error_.ok())
+      self->callback_error_ = arrow::Status::IOError("Kafka consumer failed: ", text);
+    return;
+  }
+  if (code == RD_KAFKA_RESP_ERR__AUTHENTICATION) {
+    if (self->callback_error_.ok()) {
+      self->callback_error_ =
+          arrow::Status::Invalid("Kafka authentication failed: ", reason,
+                                 "; check the sasl.* / ssl.* properties under source.kafka");
+    }
+    return;
+  }
+  // Transport errors are retried by librdkafka; they are worth a line, not a failure.
+  spdlog::warn("kafka: {}", reason);
+}
+
+void KafkaSource::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                              rd_kafka_topic_partition_list_t* partitions, void* opaque) {
+  auto* self = static_cast<KafkaSource*>(opaque);
+  arrow::Status status;
+  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    status = self->Assign(partitions);
+  } else {
+    status = self->Revoke(partitions);
+  }
+  if (!status.ok() && self->callback_error_.ok()) self->callback_error_ = status;
+  (void)rk;
+}
+
+arrow::Status KafkaSource::ResolveStartOffsets(rd_kafka_topic_partition_list_t* partitions) {
+  rd_kafka_resp_err_t err = rd_kafka_committed(consumer_.get(), partitions, kRequestTimeoutMs);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return KafkaError(err, "cannot read the committed offsets of group '" + options_.group_id + "'");
+  }
+  KafkaPartitionList by_time(rd_kafka_topic_partition_list_new(partitions->cnt));
+  for (int i = 0; i < partitions->cnt; ++i) {
+    rd_kafka_topic_partition_t& p = partitions->elems[i];
+    Partition* state = Find(p.topic, p.partition, true);
+    int64_t low = 0, high = 0;
+    err = rd_kafka_query_watermark_offsets(consumer_.get(), p.topic, p.partition, &low, &high,
+                                           kRequestTimeoutMs);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return KafkaError(err, "cannot read the offsets of " + sluice::PartitionName(p.topic, p.partition));
+    }
+    state->end_offset = high;
+    state->committed = p.offset >= 0 ? p.offset : -1;
+    if (p.offset >= 0) continue;  // the group's committed offset
+    switch (options_.start) {
+      case KafkaSourceOptions::Start::kEarliest:
+        p.offset = low;
+        break;
+      case KafkaSourceOptions::Start::kLatest:
+        p.offset = high;
+        break;
+      case KafkaSourceOptions::Start::kTimestamp:
+        rd_kafka_topic_partition_list_add(by_time.get(), p.topic, p.partition)->offset =
+            options_.start_timestamp_ms;
+        p.offset = high;  // unless a message at or after the time exists (below)
+        break;
+    }
+  }
+  if (by_time->cnt > 0) {
+    err = rd_kafka_offsets_for_times(consumer_.get(), by_time.get(), kRequestTimeoutMs);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return KafkaError(err, "cannot look up offsets by time");
+    for (int i = 0; i < by_time->cnt; ++i) {
+      const rd_kafka_topic_partition_t& t = by_time->elems[i];
+      if (t.offset < 0) continue;  // no message at or after the time: start at the end
+      rd_kafka_topic_partition_list_find(partitions, t.topic, t.partition)->offset = t.offset;
+    }
+  }
+  return arrow::Status::OK();
+}
+
+arrow::Status KafkaSource::Assign(rd_kafka_topic_partition_list_t* partitions) {
+  assigned_once_ = true;
+  if (partitions->cnt == 0) {
+    spdlog::info("kafka: no new partitions assigned to this member of group '{}'", options_.group_id);
+    return arrow::Status::OK();
+  }
+  arrow::Status resolved = ResolveStartOffsets(partitions);
+  if (!resolved.ok()) {
+    // Take the partitions anyway so that librdkafka's assignment stays consistent;
+    // Next() returns the error and the run stops without committing them.
+    if (Cooperative(consumer_.get())) {
+      if (rd_kafka_error_t* e = rd_kafka_incremental_assign(consumer_.get(), partitions))
+        rd_kafka_error_destroy(e);
+    } else {
+      rd_kafka_assign(consumer_.get(), partitions);
+    }
+    return resolved;
+  }
+  if (Cooperative(consumer_.get())) {
+    if (rd_kafka_error_t* e = rd_kafka_incremental_assign(consumer_.get(), partitions)) {
+      arrow::Status status =
+          arrow::Status::IOError("cannot take the assigned partitions: ", rd_kafka_error_string(e));
+      rd_kafka_error_destroy(e);
+      return status;
+    }
+  } else {
+    rd_kafka_resp_err_t err = rd_kafka_assign(consumer_.get(), partitions);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return KafkaError(err, "cannot take the assigned partitions");
+  }
+  std::vector<PartitionId> ids;
+  std::string described;
+  for (int i = 0; i < partitions->cnt; ++i) {
+    const rd_kafka_topic_partition_t& p = partitions->elems[i];
+    Partition* state = Find(p.topic, p.partition, true);
+    state->assigned = true;
+    state->next_offset = p.offset;
+    state->at_end = options_.bounded && p.offset >= state->end_offset;
+    ids.push_back(state->id);
+    described += fmt::format("{}{} from {} ({})", described.empty() ? "" : ", ",
+                             sluice::PartitionName(p.topic, p.partition), p.offset,
+                             state->committed >= 0 ? "committed" : StartName(options_));
+  }
+  spdlog::info("kafka: assigned {}", described);
+  if (listener_) listener_->OnAssigned(ids);
+  return arrow::Status::OK();
+}
+
+arrow::Status KafkaSource::Revoke(rd_kafka_topic_partition_list_t* partitions) {
+  const bool lost = rd_kafka_assignment_lost(consumer_.get());
+  std::vector<Partition*> revoked;
+  std::vector<PartitionId> ids;
+  for (int i = 0; i < partitions->cnt; ++i) {
+    Partition* state = Find(partitions->elems[i].topic, partitions->elems[i].partition, false);
+    if (state == nullptr || !state->assigned) continue;
+    revoked.push_back(state);
+    ids.push_back(state->id);
+  }
+  arrow::Status status;
+  if (!lost) {
+    if (listener_) status = listener_->OnRevoking(ids);
+    if (status.ok()) status = CommitPartitions(revoked);
+  }
+  if (listener_) listener_->OnRevoked(ids, lost);
+  std::string described;
+  for (Partition* state : revoked) {
+    state->assigned = false;
+    state->at_end = false;
+    described += (described.empty() ? "" : ", ") + sluice::PartitionName(state->topic, state->partition);
+  }
+  if (lost) {
+    spdlog::warn("kafka: lost {} (another member may own them now; their offsets were not committed)",
+                 described);
+  } else if (!described.empty()) {
+    spdlog::info("kafka: revoked {}", described);
+  }
+  if (Cooperative(consumer_.get())) {
+    if (rd_kafka_error_t* e = rd_kafka_incremental_unassign(consumer_.get(), partitions)) {
+      if (status.ok())
+        status = arrow::Status::IOError("cannot give partitions up: ", rd_kafka_error_string(e));
+      rd_kafka_error_destroy(e);
+    }
+  } else {
+    rd_kafka_assign(consumer_.get(), nullptr);
+  }
+  return status;
+}
+
+KafkaSource::Partition* KafkaSource::Find(std::string_view topic, int32_t partition, bool create) {
+  auto key = std::make_pair(std::string(topic), partition);
+  auto it = partitions_.find(key);
+  if (it != partitions_.end()) return it->second.get();
+  if (!create) return nullptr;
+  auto state = std::make_unique<Partition>();
+  state->topic = key.first;
+  state->partition = partition;
+  state->id = PartitionId(static_cast<int32_t>(by_id_.size()));
+  by_id_.push_back(state.get());
+  return partitions_.emplace(key, std::move(state)).first->second.get();
+}
+
+std::string KafkaSource::PartitionName(PartitionId partition) const {
+  const size_t index = static_cast<size_t>(partition.value());
+  if (index >= by_id_.size()) return "?";
+  return sluice::PartitionName(by_id_[index]->topic, by_id_[index]->partition);
+}
+
+bool KafkaSource::AllAtEnd() const {
+  for (const auto& [key, state] : partitions_) {
+    if (state->assigned && !state->at_end) return false;
+  }
+  return true;
+}
+
+arrow::Status KafkaSource::HandleMessageError(const rd_kafka_message_t& message) {
+  const char* topic = message.rkt ? rd_kafka_topic_name(message.rkt) : "";
+  const std::string where = message.rkt ? sluice::PartitionName(topic, message.partition) : "kafka";
+  switch (message.err) {
+    case RD_KAFKA_RESP_ERR__PARTITION_EOF:
+      if (Partition* state = Find(topic, message.partition, false)) state->at_end = true;
+      return arrow::Status::OK();
+    case RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET:
+      return arrow::Status::Invalid(
+          where, ": the offset to resume from no longer exists (deleted by retention?): ",
+          rd_kafka_message_errstr(&message),
+          "; set source.kafka.offset_reset to earliest or latest to continue from there");
+    case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
+    case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
+      if (!options_.pattern.empty()) return arrow::Status::OK();  // a matching topic went away
+      return arrow::Status::Invalid(where, ": ", rd_kafka_message_errstr(&message),
+                                    " (was the topic deleted? check source.kafka.topics)");
+    default:
+      if (IsRetryableKafkaError(message.err)) {
+        spdlog::warn("{}: {} (retrying)", where, rd_kafka_message_errstr(&message));
+        return arrow::Status::OK();
+      }
+      return KafkaError(message.err, where);
+  }
+}
+
+arrow::Result<bool> KafkaSource::Next(int64_t max_records, Duration timeout, RawBatch* batch) {
+  batch->Clear();
+  if (closed_) return false;
+  if (!callback_error_.ok()) return callback_error_;
+  if (options_.bounded && assigned_once_ && AllAtEnd()) return false;
+  if (!assigned_once_ && clock_->MonotonicMicros() - started_ > options_.connect_timeout.count()) {
+    return arrow::Status::IOError("no partitions were assigned to group '", options_.group_id, "' within ",
+                                  FormatDuration(options_.connect_timeout),
+                                  " (is the group coordinator reachable?)");
+  }
+  int wait_ms = static_cast<int>(std::max<int64_t>(0, timeout.count() / 1000));
+  int64_t room = max_records;
+  while (room > 0) {
+    const size_t want = static_cast<size_t>(std::min<int64_t>(room, kConsumeChunk));
+    messages_.resize(want);
+    ssize_t n = rd_kafka_consume_batch_queue(queue_.get(), wait_ms, messages_.data(), want);
+    if (n < 0) return KafkaError(rd_kafka_last_error(), "cannot consume");
+    arrow::Status status = callback_error_;
+    for (ssize_t i = 0; i < n; ++i) {
+      rd_kafka_message_t* message = messages_[i];
+      if (status.ok() && message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        status = HandleMessageError(*message);
+      } else if (status.ok()) {
+        const char* topic = rd_kafka_topic_name(message->rkt);
+        Partition* state = Find(topic, message->partition, false);
+        // Fetched before a revocation or a seek: not ours to return.
+        if (state != nullptr && state->assigned && message->offset >= state->next_offset) {
+          const int32_t source = batch->AddSource(topic);
+          std::string_view value(static_cast<const char*>(message->payload),
+                                 message->payload ? message->len : 0);
+          batch->Append(value,
+                        RecordPosition{source, message->partition, KafkaOffset(message->offset), state->id});
+          RecordMetadata metadata;
+          if (message->key)
+            metadata.key = std::string_view(static_cast<const char*>(message->key), message->key_len);
+          rd_kafka_timestamp_type_t type;
+          int64_t timestamp_ms = rd_kafka_message_timestamp(message, &type);
+          if (timestamp_ms >= 0) metadata.timestamp = timestamp_ms * 1000;
+          bool has_headers = false;
+          std::string headers = HeadersJson(message, &has_headers);
+          if (has_headers) metadata.headers = headers;
+          batch->AppendMetadata(metadata);
+          state->next_offset = message->offset + 1;
+          if (options_.bounded && state->next_offset >= state->end_offset) state->at_end = true;
+          ++stats_.records;
+          stats_.bytes += static_cast<int64_t>(value.size());
+          --room;
+        }
+      }
+      rd_kafka_message_destroy(message);
+    }
+    if (!status.ok()) return status;
+    if (static_cast<size_t>(n) < want) break;  // the wait ran out: nothing more ready
+    wait_ms = 0;
+  }
+  return true;
+}
+
+arrow::Status KafkaSource::CommitPartitions(const std::vector<Partition*>& partitions) {
+  KafkaPartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size())));
+  std::vector<std::pair<Partition*, int64_t>> planned;
+  for (Partition* state : partitions) {
+    if (!state->assigned || state->next_offset < 0) continue;
+    int64_t offset = state->next_offset;
+    if (listener_) {
+      if (auto retained = listener_->FirstRetained(state->id); retained && retained->value() < offset) {
+        offset = retained->value();
+      }
+    }
+    if (offset <= state->committed) continue;
+    rd_kafka_topic_partition_list_add(list.get(), state->topic.c_str(), state->partition)->offset = offset;
+    planned.emplace_back(state, offset);
+  }
+  if (planned.empty()) return arrow::Status::OK();
+  rd_kafka_resp_err_t err = rd_kafka_commit(consumer_.get(), list.get(), 0);
+  for (int i = 0; err == RD_KAFKA_RESP_ERR_NO_ERROR && i < list->cnt; ++i) err = list->elems[i].err;
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    if (IsRetryableKafkaError(err) || err == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS ||
+        err == RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION || err == RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID) {
+      // Nothing is lost: the same (or later) offsets are committed next time; records
+      // after the last successful commit may be read again after a restart.
+      ++stats_.commit_retries;
+      spdlog::warn("kafka: committing offsets failed ({}); retrying at the next trigger",
+                   rd_kafka_err2str(err));
+      return arrow::Status::OK();
+    }
+    return KafkaError(err, "cannot commit offsets for group '" + options_.group_id + "'");
+  }
+  for (auto& [state, offset] : planned) state->committed = offset;
+  ++stats_.commits;
+  return arrow::Status::OK();
+}
+
+arrow::Status KafkaSource::Commit() {
+  if (closed_) return arrow::Status::OK();
+  std::vector<Partition*> assigned;
+  for (auto& [key, state] : partitions_) {
+    if (state->assigned) assigned.push_back(state.get());
+  }
+  return CommitPartitions(assigned);
+}
+
+arrow::Status KafkaSource::Close() {
+  if (closed_) return arrow::Status::OK();
+  // Leaves the group: the revoke callback runs (listener flushes, offsets committed).
+  rd_kafka_resp_err_t err = rd_kafka_consumer_close(consumer_.get());
+  closed_ = true;
+  queue_.reset();
+  arrow::Status status = callback_error_;
+  if (status.ok() && err != RD_KAFKA_RESP_ERR_NO_ERROR)
+    status = KafkaError(err, "cannot leave the consumer group");
+  return status;
+}
+
+std::string KafkaSource::Describe() const {
+  std::string topics;
+  if (options_.pattern.empty()) {
+    for (const auto& t : options_.topics) topics += (topics.empty() ? "" : ", ") + t;
+  } else {
+    topics = "pattern " + options_.pattern;
+  }
+  return fmt::format("kafka {} from {} (group {}, new partitions start at {})", topics,
+                     options_.bootstrap_servers, options_.group_id, StartName(options_));
+}
+
+}  // namespace sluice

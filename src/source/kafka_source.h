@@ -1,0 +1,117 @@
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "io/kafka_client.h"
+#include "source/source.h"
+
+namespace sluice {
+
+struct KafkaSourceOptions {
+  std::string bootstrap_servers;
+  std::vector<std::string> topics;  // exactly one of topics and pattern
+  std::string pattern;              // a regular expression over topic names (POSIX ERE)
+  std::string group_id;
+
+  // Where a partition without a committed offset for the group starts.
+  enum class Start { kEarliest, kLatest, kTimestamp };
+  Start start = Start::kEarliest;
+  int64_t start_timestamp_ms = 0;  // kTimestamp: the first message at or after it
+
+  // When a committed offset no longer exists (deleted by retention): "error" stops the
+  // run with a clear message (nothing is skipped silently), "earliest" / "latest" jump.
+  std::string offset_reset = "error";
+
+  // Passed to librdkafka as they are, after sluice's own settings (so they win);
+  // security (SASL/SSL) goes here. Secret values are never logged.
+  KafkaProperties properties;
+
+  // How long Kafka may be unreachable at start-up (and how long to wait for the first
+  // partition assignment) before the run fails.
+  Duration connect_timeout = std::chrono::seconds(60);
+  // Bounded (--once, --drain): read each assigned partition up to its end offset at
+  // assignment time, then report the end of input.
+  bool bounded = false;
+};
+
+// Reads Kafka topics as a member of a consumer group with librdkafka's batch consume
+// API. Offsets are committed only by Commit() (never automatically), never past the
+// listener's FirstRetained, so everything committed is durable in every output.
+//
+// Assignment: cooperative-sticky by default. A newly assigned partition starts at the
+// group's committed offset, or (none committed) at `start`; the start offset is logged.
+// Before a partition is revoked the listener makes outputs durable (OnRevoking), the
+// source commits, then the listener forgets it (OnRevoked); a lost partition is not
+// committed. Messages fetched for partitions no longer assigned are dropped.
+//
+// Each record carries its topic, partition and offset (RecordPosition; `input` is a
+// process-wide id per (topic, partition)) and its key, timestamp and headers
+// (RawBatch::metadata). A tombstone (null value) arrives as an empty record.
+//
+// Errors: an unknown topic, bad credentials or a bad property stop the run (kInvalid);
+// brokers unreachable for longer than connect_timeout at start-up fail it; transient
+// errors later (broker restarts, leader moves) are retried by librdkafka and logged.
+// Not thread-safe: one pipeline thread calls it (librdkafka runs its own threads).
+class KafkaSource final : public Source {
+ public:
+  static arrow::Result<std::unique_ptr<KafkaSource>> Make(KafkaSourceOptions options, Clock* clock);
+  ~KafkaSource() override;
+
+  void SetListener(PartitionListener* listener) override { listener_ = listener; }
+  arrow::Result<bool> Next(int64_t max_records, Duration timeout, RawBatch* batch) override;
+  arrow::Status Commit() override;
+  arrow::Status Close() override;
+  const SourceStats& stats() const override { return stats_; }
+  std::string Describe() const override;
+  std::string PartitionName(PartitionId partition) const override;
+
+  // The librdkafka properties sluice sets for these options (secrets included; for
+  // tests and `sluice validate`, which prints them through DescribeKafkaProperties).
+  static KafkaProperties ConsumerProperties(const KafkaSourceOptions& options);
+
+ private:
+  struct Partition {
+    std::string topic;
+    int32_t partition = 0;
+    PartitionId id{0};
+    bool assigned = false;
+    int64_t next_offset = -1;  // offset after the last record returned; -1 unknown
+    int64_t committed = -1;    // last offset committed by this process
+    int64_t end_offset = -1;   // bounded: the high watermark at assignment
+    bool at_end = false;       // bounded: reached end_offset (or partition EOF)
+  };
+
+  KafkaSource(KafkaSourceOptions options, Clock* clock);
+  arrow::Status Connect();
+  static void OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                          rd_kafka_topic_partition_list_t* partitions, void* opaque);
+  static void OnError(rd_kafka_t* rk, int err, const char* reason, void* opaque);
+  arrow::Status Assign(rd_kafka_topic_partition_list_t* partitions);
+  arrow::Status Revoke(rd_kafka_topic_partition_list_t* partitions);
+  arrow::Status ResolveStartOffsets(rd_kafka_topic_partition_list_t* partitions);
+  arrow::Status CommitPartitions(const std::vector<Partition*>& partitions);
+  Partition* Find(std::string_view topic, int32_t partition, bool create);
+  arrow::Status HandleMessageError(const rd_kafka_message_t& message);
+  bool AllAtEnd() const;
+
+  KafkaSourceOptions options_;
+  Clock* clock_;
+  KafkaHandle consumer_;
+  KafkaQueue queue_;
+  PartitionListener* listener_ = nullptr;
+  std::map<std::pair<std::string, int32_t>, std::unique_ptr<Partition>> partitions_;
+  std::vector<Partition*> by_id_;  // PartitionId -> partition
+  arrow::Status callback_error_;   // set inside librdkafka callbacks, returned by Next
+  bool assigned_once_ = false;
+  bool closed_ = false;
+  int64_t started_ = 0;
+  std::vector<rd_kafka_message_t*> messages_;
+  SourceStats stats_;
+};
+
+}  // namespace sluice
