@@ -32,7 +32,9 @@ int ValidateCommand(const GlobalOptions& global, const std::string& pipeline) {
 
 int RunPlan(const Plan& plan, const RunCommandOptions& options, const std::atomic<bool>& stop,
             RunStats* stats_out) {
-  auto runner = Runner::Make(plan, options.run, Clock::System());
+  RunOptions run = options.run;
+  run.stop = &stop;
+  auto runner = Runner::Make(plan, std::move(run), Clock::System());
   if (!runner.ok()) {
     std::cerr << "error: " << runner.status().message() << "\n";
     return runner.status().IsInvalid() ? 2 : 1;

@@ -16,9 +16,9 @@ void LogFromKafka(const rd_kafka_t* rk, int level, const char* facility, const c
                                      : level <= 4 ? spdlog::level::warn
                                      : level <= 6 ? spdlog::level::info
                                                   : spdlog::level::debug;
-  // librdkafka logs every transient disconnect at level 3; those are retried and
-  // reported by the caller when they matter, so they stay at debug unless persistent.
-  if (mapped <= spdlog::level::warn && std::string_view(facility) == "FAIL") mapped = spdlog::level::debug;
+  // librdkafka logs every failed connection attempt (facility FAIL) at level 3; they are
+  // retried, and callers report them once when they matter (error callbacks).
+  if (std::string_view(facility) == "FAIL") mapped = spdlog::level::debug;
   spdlog::log(mapped, "kafka {} {}: {}", rd_kafka_name(rk), facility, message);
 }
 

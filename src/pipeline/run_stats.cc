@@ -50,6 +50,7 @@ std::string RunStats::ToJson() const {
   };
   field("records_read", std::to_string(records_read));
   field("bytes_read", std::to_string(bytes_read));
+  field("replayed", std::to_string(replayed));
   field("valid", std::to_string(valid));
   field("invalid", std::to_string(invalid));
   std::string stages = "{";
@@ -90,6 +91,7 @@ std::string RunStats::Summary(const std::string& pipeline_name) const {
     out += fmt::format("{:<26}{:>16}\n", label, value);
   };
   row("Records read:", Grouped(records_read));
+  if (replayed) row("  replayed for windows:", Grouped(replayed));
   row("Valid:", Grouped(valid));
   std::string stages;
   for (const auto& [stage, n] : invalid_by_stage)

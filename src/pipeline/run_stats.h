@@ -21,6 +21,10 @@ struct OutputStats {
 struct RunStats {
   int64_t records_read = 0;
   int64_t bytes_read = 0;
+  // Records read again after a restart or rebalance only to rebuild open windows (their
+  // rows, dead letters and late records were written by an earlier run); the other
+  // records_read are valid + invalid.
+  int64_t replayed = 0;
   int64_t valid = 0;     // passed decoding, columns, checks and event time
   int64_t invalid = 0;   // sent to the dead letter
   int64_t filtered = 0;  // valid but not matching the filter

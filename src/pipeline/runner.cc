@@ -69,6 +69,7 @@ arrow::Status Runner::Open() {
   if (plan_.kafka && !options_.input) {
     KafkaSourceOptions kafka = *plan_.kafka;
     kafka.bounded = options_.mode != RunMode::kContinuous;
+    kafka.stop = options_.stop;
     auto made = KafkaSource::Make(std::move(kafka), clock_);
     if (!made.ok()) {
       return made.status().WithMessage(plan_.spec.Where(plan_.spec.source.kafka->line),
@@ -125,6 +126,7 @@ arrow::Status Runner::Open() {
 }
 
 void Runner::Reject(const RawBatch& raw, Rejection rejection, std::vector<Rejection>* out) {
+  if (IsReplayed(rejection.record)) return;  // written to the dead letter by an earlier run
   if (logged_rejections_ < 5 || spdlog::should_log(spdlog::level::debug)) {
     ++logged_rejections_;
     const RecordPosition& position = raw.position(rejection.record);
@@ -144,6 +146,7 @@ void Runner::Reject(const RawBatch& raw, Rejection rejection, std::vector<Reject
 arrow::Status Runner::ProcessBatch(const RawBatch& raw) {
   const int64_t now = clock_->NowMicros();
   stats_.records_read += static_cast<int64_t>(raw.size());
+  MarkReplayed(raw);
   std::vector<Rejection> rejections;
   ARROW_ASSIGN_OR_RAISE(ValidRows valid, Validate(raw, now, &rejections));
   if (valid.batch->num_rows() > 0) ARROW_RETURN_NOT_OK(WriteOutputs(raw, valid, now));
@@ -218,7 +221,7 @@ arrow::Result<Runner::ValidRows> Runner::Validate(const RawBatch& raw, int64_t n
   valid.record_index.reserve(n);
   for (int64_t row = 0; row < n; ++row) {
     bool keep = !rejected[row];
-    if (keep) {
+    if (keep && !IsReplayed(decoded.record_index[row])) {
       ++stats_.valid;
       if (passes_filter && !(passes_filter->IsValid(row) && passes_filter->Value(row))) {
         keep = false;
@@ -255,23 +258,36 @@ arrow::Status Runner::WriteOutputs(const RawBatch& raw, const ValidRows& valid, 
   // Watermark: the threshold judging each row, advancing record by record.
   const int64_t* times = nullptr;
   std::vector<int64_t> thresholds;
+  std::vector<int32_t> partitions;
   if (tracker_) {
     times = static_cast<const arrow::TimestampArray&>(*batch.column(plan_.event_time_column)).raw_values();
-    std::vector<int32_t> partitions(n);
+    partitions.resize(n);
     for (int64_t row = 0; row < n; ++row)
       partitions[row] = raw.position(valid.record_index[row]).input.value();
     thresholds.resize(n);
     tracker_->Advance(times, partitions.data(), n, thresholds.data());
   }
 
+  // Replayed rows were written by an earlier run: raw outputs get the others only.
+  std::shared_ptr<arrow::RecordBatch> fresh = valid.batch;
+  if (!replayed_.empty()) {
+    arrow::BooleanBuilder keep;
+    ARROW_RETURN_NOT_OK(keep.Reserve(n));
+    for (int64_t row = 0; row < n; ++row) keep.UnsafeAppend(!IsReplayed(valid.record_index[row]));
+    ARROW_ASSIGN_OR_RAISE(auto mask, keep.Finish());
+    ARROW_ASSIGN_OR_RAISE(arrow::Datum filtered, cp::Filter(valid.batch, mask));
+    fresh = filtered.record_batch();
+  }
   for (auto& output : outputs_) {
     if (!output.aggregator) {
-      ARROW_ASSIGN_OR_RAISE(auto projected, batch.SelectColumns(output.plan->projection));
+      if (fresh->num_rows() == 0) continue;
+      ARROW_ASSIGN_OR_RAISE(auto projected, fresh->SelectColumns(output.plan->projection));
       ARROW_RETURN_NOT_OK(output.sink->Write(projected));
       continue;
     }
     std::vector<int32_t> late_rows;
-    ARROW_RETURN_NOT_OK(output.aggregator->Consume(batch, times, thresholds.data(), now, &late_rows));
+    ARROW_RETURN_NOT_OK(
+        output.aggregator->Consume(batch, times, thresholds.data(), partitions.data(), now, &late_rows));
     if (retained_) {
       // Every row added to a window stays needed until its last window is emitted.
       const WindowSpec& window = output.aggregator->plan().window;
@@ -286,6 +302,8 @@ arrow::Status Runner::WriteOutputs(const RawBatch& raw, const ValidRows& valid, 
                         window.LastStart(times[row]) + window.size.count());
       }
     }
+    // A replayed row judged late was counted (in a window or as late) by an earlier run.
+    std::erase_if(late_rows, [&](int32_t row) { return IsReplayed(valid.record_index[row]); });
     output.late += static_cast<int64_t>(late_rows.size());
     stats_.late += static_cast<int64_t>(late_rows.size());
     for (int32_t row : late_rows) {
@@ -364,11 +382,30 @@ bool Runner::MarkIdlePartitions(int64_t mono) {
   return changed;
 }
 
-void Runner::OnAssigned(const std::vector<PartitionId>& partitions) {
+void Runner::MarkReplayed(const RawBatch& raw) {
+  replayed_.clear();
+  if (replay_until_.empty()) return;
+  replayed_.assign(raw.size(), 0);
+  for (size_t i = 0; i < raw.size(); ++i) {
+    const RecordPosition& position = raw.position(i);
+    auto it = replay_until_.find(position.input.value());
+    if (it == replay_until_.end()) continue;
+    if (position.offset.value() < it->second) {
+      replayed_[i] = 1;
+      ++stats_.replayed;
+    }
+    if (position.offset.value() + 1 >= it->second) replay_until_.erase(it);  // caught up
+  }
+}
+
+void Runner::OnAssigned(const std::vector<AssignedPartition>& partitions) {
   const int64_t mono = clock_->MonotonicMicros();
-  for (PartitionId p : partitions) {
-    activity_[p.value()] = Activity{mono, false};
-    if (tracker_) tracker_->AddPartition(p);
+  for (const AssignedPartition& p : partitions) {
+    activity_[p.id.value()] = Activity{mono, false};
+    if (tracker_) tracker_->AddPartition(p.id);
+    if (!p.resume) continue;
+    replay_until_[p.id.value()] = p.resume->processed_until;
+    if (tracker_ && p.resume->max_event_time) tracker_->RestoreMaxEventTime(p.id, *p.resume->max_event_time);
   }
 }
 
@@ -378,16 +415,45 @@ arrow::Status Runner::OnRevoking(const std::vector<PartitionId>& partitions) {
 }
 
 void Runner::OnRevoked(const std::vector<PartitionId>& partitions, bool lost) {
-  (void)lost;
+  (void)lost;  // either way the partitions' next owner rebuilds their open windows
+  std::vector<int32_t> ids;
   for (PartitionId p : partitions) {
+    ids.push_back(p.value());
     activity_.erase(p.value());
+    replay_until_.erase(p.value());
     if (tracker_) tracker_->RemovePartition(p);
     if (retained_) retained_->Forget(p);
   }
+  for (auto& output : outputs_) {
+    if (!output.aggregator) continue;
+    int64_t mixed = 0;
+    const int64_t dropped = output.aggregator->mutable_state().DropPartitions(ids, &mixed);
+    if (dropped > 0) {
+      spdlog::info(
+          "{}: dropped {} open (window, group) results of the revoked partitions; their next reader "
+          "rebuilds them from the committed offsets",
+          output.plan->name, dropped);
+    }
+    if (mixed > 0 && !warned_mixed_groups_) {
+      warned_mixed_groups_ = true;
+      spdlog::warn(
+          "{}: {} open groups hold records of several Kafka partitions; when partitions move between "
+          "processes such groups are emitted by each of them (key the topic by a group_by column)",
+          output.plan->name, mixed);
+    }
+  }
 }
 
-std::optional<KafkaOffset> Runner::FirstRetained(PartitionId partition) const {
-  return retained_ ? retained_->First(partition) : std::nullopt;
+CommitPoint Runner::PlanCommit(PartitionId partition, KafkaOffset next) const {
+  CommitPoint point{next, PartitionResume{next.value(), std::nullopt}};
+  if (retained_) {
+    if (auto first = retained_->First(partition); first && *first < next) point.offset = *first;
+  }
+  if (auto it = replay_until_.find(partition.value()); it != replay_until_.end()) {
+    point.resume.processed_until = std::max(point.resume.processed_until, it->second);
+  }
+  if (tracker_) point.resume.max_event_time = tracker_->MaxEventTime(partition);
+  return point;
 }
 
 void Runner::RefreshStats() {

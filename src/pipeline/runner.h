@@ -31,9 +31,10 @@ enum class RunMode {
 
 struct RunOptions {
   RunMode mode = RunMode::kContinuous;
-  std::optional<std::string> input;   // replaces the source with these NDJSON files
-  std::optional<int64_t> batch_size;  // overrides trigger.batch_size
-  std::string run_id;                 // makes output file names unique per run
+  std::optional<std::string> input;         // replaces the source with these NDJSON files
+  std::optional<int64_t> batch_size;        // overrides trigger.batch_size
+  std::string run_id;                       // makes output file names unique per run
+  const std::atomic<bool>* stop = nullptr;  // ends waits at start-up (e.g. for Kafka) early
 };
 
 // Runs a plan: reads batches from the source and pushes each through decoding,
@@ -103,10 +104,16 @@ class Runner final : private PartitionListener {
   bool MarkIdlePartitions(int64_t mono);
 
   // PartitionListener
-  void OnAssigned(const std::vector<PartitionId>& partitions) override;
+  void OnAssigned(const std::vector<AssignedPartition>& partitions) override;
   arrow::Status OnRevoking(const std::vector<PartitionId>& partitions) override;
   void OnRevoked(const std::vector<PartitionId>& partitions, bool lost) override;
-  std::optional<KafkaOffset> FirstRetained(PartitionId partition) const override;
+  CommitPoint PlanCommit(PartitionId partition, KafkaOffset next) const override;
+
+  // Replays: after a restart or a rebalance, records before a partition's
+  // processed_until were handled by an earlier run; they are read again only to rebuild
+  // open windows. Fills replayed_ for `raw` (empty when nothing is replayed).
+  void MarkReplayed(const RawBatch& raw);
+  bool IsReplayed(int32_t record) const { return !replayed_.empty() && replayed_[record]; }
   void Reject(const RawBatch& raw, Rejection rejection, std::vector<Rejection>* out);
   void RefreshStats();
   void LogProgress(double seconds);
@@ -122,7 +129,10 @@ class Runner final : private PartitionListener {
     int64_t last_arrival = 0;  // monotonic time of the partition's last record (or assignment)
     bool idle = false;
   };
-  std::map<int32_t, Activity> activity_;  // per assigned partition
+  std::map<int32_t, Activity> activity_;     // per assigned partition
+  std::map<int32_t, int64_t> replay_until_;  // partition -> processed_until, while replaying
+  std::vector<uint8_t> replayed_;            // per record of the current batch
+  bool warned_mixed_groups_ = false;
   std::vector<Output> outputs_;
   std::unique_ptr<ParquetSink> dead_letter_;
   std::unique_ptr<ParquetSink> late_;

@@ -1,6 +1,7 @@
 #include "source/kafka_source.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -56,6 +57,39 @@ std::string StartName(const KafkaSourceOptions& options) {
 bool Cooperative(rd_kafka_t* rk) { return std::strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0; }
 
 }  // namespace
+
+std::string EncodeCommitMetadata(const PartitionResume& resume) {
+  std::string text = fmt::format("sluice:1 processed_until={}", resume.processed_until);
+  if (resume.max_event_time) text += fmt::format(" max_event_time={}", *resume.max_event_time);
+  return text;
+}
+
+std::optional<PartitionResume> DecodeCommitMetadata(std::string_view text) {
+  constexpr std::string_view kPrefix = "sluice:1 ";
+  if (text.substr(0, kPrefix.size()) != kPrefix) return std::nullopt;
+  text.remove_prefix(kPrefix.size());
+  PartitionResume resume;
+  bool has_processed = false;
+  while (!text.empty()) {
+    const size_t space = text.find(' ');
+    std::string_view item = text.substr(0, space);
+    text = space == std::string_view::npos ? std::string_view() : text.substr(space + 1);
+    const size_t equals = item.find('=');
+    if (equals == std::string_view::npos) return std::nullopt;
+    std::string_view name = item.substr(0, equals), value = item.substr(equals + 1);
+    int64_t number = 0;
+    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), number);
+    if (ec != std::errc() || end != value.data() + value.size()) return std::nullopt;
+    if (name == "processed_until") {
+      resume.processed_until = number;
+      has_processed = true;
+    } else if (name == "max_event_time") {
+      resume.max_event_time = number;
+    }
+  }
+  if (!has_processed) return std::nullopt;
+  return resume;
+}
 
 KafkaProperties KafkaSource::ConsumerProperties(const KafkaSourceOptions& options) {
   KafkaProperties properties = {
@@ -116,6 +150,9 @@ arrow::Status KafkaSource::Connect() {
       topics = std::move(*listed);
       break;
     }
+    if (options_.stop != nullptr && options_.stop->load()) {
+      return arrow::Status::Cancelled("stopped while waiting for Kafka at ", options_.bootstrap_servers);
+    }
     if (clock_->MonotonicMicros() >= deadline) {
       return arrow::Status::IOError("cannot reach Kafka at ", options_.bootstrap_servers, " within ",
                                     FormatDuration(options_.connect_timeout), ": ", listed.status().message(),
@@ -171,8 +208,13 @@ void KafkaSource::OnError(rd_kafka_t* rk, int err, const char* reason, void* opa
     }
     return;
   }
-  // Transport errors are retried by librdkafka; they are worth a line, not a failure.
-  spdlog::warn("kafka: {}", reason);
+  // Transport errors are retried by librdkafka; they are worth a line (every 10 s at
+  // most while they last), not a failure.
+  const int64_t now = self->clock_->MonotonicMicros();
+  if (now - self->last_error_log_ >= 10'000'000 || self->last_error_log_ == 0) {
+    self->last_error_log_ = now;
+    spdlog::warn("kafka: {} (retrying)", reason);
+  }
 }
 
 void KafkaSource::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
@@ -205,6 +247,13 @@ arrow::Status KafkaSource::ResolveStartOffsets(rd_kafka_topic_partition_list_t* 
     }
     state->end_offset = high;
     state->committed = p.offset >= 0 ? p.offset : -1;
+    state->resume.reset();
+    state->committed_processed_until = -1;
+    if (p.offset >= 0 && p.metadata != nullptr && p.metadata_size > 0) {
+      state->resume =
+          DecodeCommitMetadata(std::string_view(static_cast<const char*>(p.metadata), p.metadata_size));
+      if (state->resume) state->committed_processed_until = state->resume->processed_until;
+    }
     if (p.offset >= 0) continue;  // the group's committed offset
     switch (options_.start) {
       case KafkaSourceOptions::Start::kEarliest:
@@ -261,7 +310,7 @@ arrow::Status KafkaSource::Assign(rd_kafka_topic_partition_list_t* partitions) {
     rd_kafka_resp_err_t err = rd_kafka_assign(consumer_.get(), partitions);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return KafkaError(err, "cannot take the assigned partitions");
   }
-  std::vector<PartitionId> ids;
+  std::vector<AssignedPartition> assigned;
   std::string described;
   for (int i = 0; i < partitions->cnt; ++i) {
     const rd_kafka_topic_partition_t& p = partitions->elems[i];
@@ -269,13 +318,16 @@ arrow::Status KafkaSource::Assign(rd_kafka_topic_partition_list_t* partitions) {
     state->assigned = true;
     state->next_offset = p.offset;
     state->at_end = options_.bounded && p.offset >= state->end_offset;
-    ids.push_back(state->id);
+    assigned.push_back(AssignedPartition{state->id, state->resume});
+    std::string how = state->committed >= 0 ? "committed" : StartName(options_);
+    if (state->resume && state->resume->processed_until > p.offset) {
+      how += fmt::format("; up to {} only to rebuild open windows", state->resume->processed_until);
+    }
     described += fmt::format("{}{} from {} ({})", described.empty() ? "" : ", ",
-                             sluice::PartitionName(p.topic, p.partition), p.offset,
-                             state->committed >= 0 ? "committed" : StartName(options_));
+                             sluice::PartitionName(p.topic, p.partition), p.offset, how);
   }
   spdlog::info("kafka: assigned {}", described);
-  if (listener_) listener_->OnAssigned(ids);
+  if (listener_) listener_->OnAssigned(assigned);
   return arrow::Status::OK();
 }
 
@@ -431,18 +483,26 @@ arrow::Result<bool> KafkaSource::Next(int64_t max_records, Duration timeout, Raw
 
 arrow::Status KafkaSource::CommitPartitions(const std::vector<Partition*>& partitions) {
   KafkaPartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size())));
-  std::vector<std::pair<Partition*, int64_t>> planned;
+  std::vector<std::pair<Partition*, CommitPoint>> planned;
   for (Partition* state : partitions) {
     if (!state->assigned || state->next_offset < 0) continue;
-    int64_t offset = state->next_offset;
-    if (listener_) {
-      if (auto retained = listener_->FirstRetained(state->id); retained && retained->value() < offset) {
-        offset = retained->value();
-      }
+    CommitPoint point{KafkaOffset(state->next_offset), PartitionResume{state->next_offset, std::nullopt}};
+    if (listener_) point = listener_->PlanCommit(state->id, KafkaOffset(state->next_offset));
+    // Committed offsets only move forward; the metadata moves with the records processed.
+    if (point.offset.value() < state->committed) point.offset = KafkaOffset(state->committed);
+    if (point.offset.value() == state->committed &&
+        point.resume.processed_until <= state->committed_processed_until) {
+      continue;
     }
-    if (offset <= state->committed) continue;
-    rd_kafka_topic_partition_list_add(list.get(), state->topic.c_str(), state->partition)->offset = offset;
-    planned.emplace_back(state, offset);
+    const std::string metadata = EncodeCommitMetadata(point.resume);
+    rd_kafka_topic_partition_t* entry =
+        rd_kafka_topic_partition_list_add(list.get(), state->topic.c_str(), state->partition);
+    entry->offset = point.offset.value();
+    // The list frees its metadata: it must come from librdkafka's allocator.
+    entry->metadata = rd_kafka_mem_malloc(consumer_.get(), metadata.size());
+    std::memcpy(entry->metadata, metadata.data(), metadata.size());
+    entry->metadata_size = metadata.size();
+    planned.emplace_back(state, point);
   }
   if (planned.empty()) return arrow::Status::OK();
   rd_kafka_resp_err_t err = rd_kafka_commit(consumer_.get(), list.get(), 0);
@@ -459,7 +519,10 @@ arrow::Status KafkaSource::CommitPartitions(const std::vector<Partition*>& parti
     }
     return KafkaError(err, "cannot commit offsets for group '" + options_.group_id + "'");
   }
-  for (auto& [state, offset] : planned) state->committed = offset;
+  for (auto& [state, point] : planned) {
+    state->committed = point.offset.value();
+    state->committed_processed_until = point.resume.processed_until;
+  }
   ++stats_.commits;
   return arrow::Status::OK();
 }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <optional>
@@ -37,6 +38,8 @@ struct KafkaSourceOptions {
   // Bounded (--once, --drain): read each assigned partition up to its end offset at
   // assignment time, then report the end of input.
   bool bounded = false;
+  // When set (a signal handler's flag), waiting for brokers at start-up ends early.
+  const std::atomic<bool>* stop = nullptr;
 };
 
 // Reads Kafka topics as a member of a consumer group with librdkafka's batch consume
@@ -48,6 +51,9 @@ struct KafkaSourceOptions {
 // Before a partition is revoked the listener makes outputs durable (OnRevoking), the
 // source commits, then the listener forgets it (OnRevoked); a lost partition is not
 // committed. Messages fetched for partitions no longer assigned are dropped.
+//
+// Commits carry a PartitionResume in Kafka's commit metadata
+// (EncodeCommitMetadata), handed back to the listener when a partition is assigned.
 //
 // Each record carries its topic, partition and offset (RecordPosition; `input` is a
 // process-wide id per (topic, partition)) and its key, timestamp and headers
@@ -81,9 +87,11 @@ class KafkaSource final : public Source {
     PartitionId id{0};
     bool assigned = false;
     int64_t next_offset = -1;  // offset after the last record returned; -1 unknown
-    int64_t committed = -1;    // last offset committed by this process
-    int64_t end_offset = -1;   // bounded: the high watermark at assignment
-    bool at_end = false;       // bounded: reached end_offset (or partition EOF)
+    int64_t committed = -1;    // last offset committed (by this process, or found at assignment)
+    int64_t committed_processed_until = -1;
+    std::optional<PartitionResume> resume;  // found with the committed offset at assignment
+    int64_t end_offset = -1;                // bounded: the high watermark at assignment
+    bool at_end = false;                    // bounded: reached end_offset (or partition EOF)
   };
 
   KafkaSource(KafkaSourceOptions options, Clock* clock);
@@ -110,8 +118,14 @@ class KafkaSource final : public Source {
   bool assigned_once_ = false;
   bool closed_ = false;
   int64_t started_ = 0;
+  int64_t last_error_log_ = 0;  // monotonic time of the last transport warning
   std::vector<rd_kafka_message_t*> messages_;
   SourceStats stats_;
 };
+
+// Commit metadata: "sluice:1 processed_until=N[ max_event_time=T]". Decoding anything
+// else (another consumer's metadata, a newer format) gives nullopt.
+std::string EncodeCommitMetadata(const PartitionResume& resume);
+std::optional<PartitionResume> DecodeCommitMetadata(std::string_view text);
 
 }  // namespace sluice

@@ -20,6 +20,29 @@ struct SourceStats {
   int64_t commit_retries = 0;  // commits that failed transiently and were retried later
 };
 
+// Where a pipeline resumes a partition that an earlier run (or another process)
+// committed: stored with the committed offset (Kafka commit metadata) and handed back
+// when the partition is assigned again.
+struct PartitionResume {
+  // Records before this offset were processed: their raw rows, dead letters and late
+  // records are durable. The committed offset may be lower (records held in open
+  // windows); records from there up to here are read again only to rebuild windows.
+  int64_t processed_until = 0;
+  // The partition's largest event time then (its watermark); absent before any record.
+  std::optional<int64_t> max_event_time;
+};
+
+struct AssignedPartition {
+  PartitionId id;
+  std::optional<PartitionResume> resume;  // absent: nothing committed by sluice
+};
+
+// What to commit for a partition: the offset to resume from and the resume state.
+struct CommitPoint {
+  KafkaOffset offset{0};
+  PartitionResume resume;
+};
+
 // What the pipeline tells a source about partitions it owns (Kafka consumer-group
 // rebalances). Called on the pipeline thread, from within Source::Next or Close.
 class PartitionListener {
@@ -27,25 +50,24 @@ class PartitionListener {
   virtual ~PartitionListener() = default;
 
   // The source starts reading these partitions.
-  virtual void OnAssigned(const std::vector<PartitionId>& partitions) = 0;
+  virtual void OnAssigned(const std::vector<AssignedPartition>& partitions) = 0;
   // The source is about to give these partitions up in an orderly way: make every
-  // output durable now. The source then commits (bounded by FirstRetained) and calls
-  // OnRevoked.
+  // output durable now. The source then commits (PlanCommit) and calls OnRevoked.
   virtual arrow::Status OnRevoking(const std::vector<PartitionId>& partitions) = 0;
   // The partitions are gone: forget their state. `lost` means they were taken away
   // without a chance to commit (another consumer may already read them).
   virtual void OnRevoked(const std::vector<PartitionId>& partitions, bool lost) = 0;
-  // The first offset of `partition` whose record is not yet durable in every output
-  // (it is held in open window state), or nullopt when everything returned so far is
-  // durable. A source never commits past it.
-  virtual std::optional<KafkaOffset> FirstRetained(PartitionId partition) const = 0;
+  // What to commit for `partition`, all of whose records before `next` were returned
+  // and are durable in every output except those still held in open windows: the
+  // offset is at most `next` and never past a record not yet durable.
+  virtual CommitPoint PlanCommit(PartitionId partition, KafkaOffset next) const = 0;
 };
 
 // Where records come from: Kafka, NDJSON files, the scenario generator.
 //
 // Lifecycle: SetListener (optional) before the first Next; Next repeatedly; Commit
 // after the outputs of everything returned so far are durable (a Kafka source commits
-// its offsets then, never past the listener's FirstRetained); Close at the end.
+// the listener's PlanCommit then); Close at the end.
 // Delivery: every record at least once, in order within its partition; positions travel
 // with each record (RecordPosition) for dead letters and commits.
 // Not thread-safe: one pipeline thread calls it.

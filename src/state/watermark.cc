@@ -35,6 +35,19 @@ void WatermarkTracker::Advance(const int64_t* times, const int32_t* partitions, 
 
 void WatermarkTracker::SetIdle(PartitionId partition, bool idle) { Find(partition.value())->idle = idle; }
 
+std::optional<int64_t> WatermarkTracker::MaxEventTime(PartitionId partition) const {
+  for (const auto& p : partitions_) {
+    if (p.id == partition.value() && p.has_data) return p.max_time;
+  }
+  return std::nullopt;
+}
+
+void WatermarkTracker::RestoreMaxEventTime(PartitionId partition, int64_t max_event_time) {
+  PartitionState* p = Find(partition.value());
+  if (!p->has_data || max_event_time > p->max_time) p->max_time = max_event_time;
+  p->has_data = true;
+}
+
 void WatermarkTracker::RemovePartition(PartitionId partition) {
   Current();  // fold the departing partition into the monotone pipeline watermark first
   last_ = nullptr;

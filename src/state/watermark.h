@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "common/types.h"
@@ -32,6 +33,12 @@ class WatermarkTracker {
 
   // An idle partition no longer holds the pipeline watermark back (until it has data).
   void SetIdle(PartitionId partition, bool idle);
+
+  // The largest event time seen in `partition` (its watermark state), if any.
+  std::optional<int64_t> MaxEventTime(PartitionId partition) const;
+  // Resumes a partition from a MaxEventTime saved by an earlier run: it is judged as if
+  // that record had just been seen.
+  void RestoreMaxEventTime(PartitionId partition, int64_t max_event_time);
 
   // Forgets a partition (a Kafka partition revoked from this process): it no longer
   // holds the pipeline watermark back. The pipeline watermark never moves back.

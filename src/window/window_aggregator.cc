@@ -152,8 +152,8 @@ WindowAggregator::WindowAggregator(AggregationPlan plan, KeyEncoder encoder,
     : plan_(std::move(plan)), encoder_(std::move(encoder)), state_(std::move(accumulators)) {}
 
 arrow::Status WindowAggregator::Consume(const arrow::RecordBatch& batch, const int64_t* event_times,
-                                        const int64_t* thresholds, int64_t processing_time,
-                                        std::vector<int32_t>* late_rows) {
+                                        const int64_t* thresholds, const int32_t* partitions,
+                                        int64_t processing_time, std::vector<int32_t>* late_rows) {
   const int64_t n = batch.num_rows();
   if (n == 0) return arrow::Status::OK();
   arrow::ArrayVector key_columns;
@@ -176,7 +176,9 @@ arrow::Status WindowAggregator::Consume(const arrow::RecordBatch& batch, const i
     for (; start > t - size && start + size > thresholds[i]; start -= slide) {
       if (window == nullptr || window->start != start) window = state_.FindOrCreate(start, start + size);
       rows_.push_back(static_cast<int32_t>(i));
-      slots_.push_back(state_.SlotFor(window, keys_.key(i), keys_.hashes[i]));
+      const uint32_t slot = state_.SlotFor(window, keys_.key(i), keys_.hashes[i]);
+      state_.NotePartition(slot, partitions ? partitions[i] : 0);
+      slots_.push_back(slot);
     }
   }
   if (rows_.empty()) return arrow::Status::OK();

@@ -65,10 +65,12 @@ class WindowAggregator {
  public:
   static arrow::Result<std::unique_ptr<WindowAggregator>> Make(AggregationPlan plan);
 
-  // Adds the rows of `batch` to their windows. event_times[i] and thresholds[i]
-  // belong to row i. Rows late for all their windows are appended to `late_rows`.
+  // Adds the rows of `batch` to their windows. event_times[i], thresholds[i] and
+  // partitions[i] (the source partition; may be null) belong to row i. Rows late for
+  // all their windows are appended to `late_rows`, in row order.
   arrow::Status Consume(const arrow::RecordBatch& batch, const int64_t* event_times,
-                        const int64_t* thresholds, int64_t processing_time, std::vector<int32_t>* late_rows);
+                        const int64_t* thresholds, const int32_t* partitions, int64_t processing_time,
+                        std::vector<int32_t>* late_rows);
 
   // Finalises and removes every window whose end is at or before `watermark`; the
   // result has plan().output_schema, or is null when no window closed.

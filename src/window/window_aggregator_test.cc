@@ -76,7 +76,8 @@ class Harness {
       std::vector<int64_t> thresholds(part.size());
       tracker_.Advance(times->raw_values(), nullptr, batch->num_rows(), thresholds.data());
       std::vector<int32_t> late;
-      EXPECT_TRUE(aggregator_->Consume(*batch, times->raw_values(), thresholds.data(), 0, &late).ok());
+      EXPECT_TRUE(
+          aggregator_->Consume(*batch, times->raw_values(), thresholds.data(), nullptr, 0, &late).ok());
       for (int32_t r : late) late_.push_back(static_cast<int>(begin) + r);
       auto emitted = aggregator_->Emit(tracker_.Current(), 0).ValueOrDie();
       for (auto& row : Rows(emitted)) out.push_back(row);

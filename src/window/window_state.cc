@@ -1,5 +1,7 @@
 #include "window/window_state.h"
 
+#include <algorithm>
+
 #include <arrow/builder.h>
 
 #include "schema/schema.h"
@@ -24,13 +26,60 @@ uint32_t WindowState::AllocateSlot() {
   if (!free_slots_.empty()) {
     uint32_t slot = free_slots_.back();
     free_slots_.pop_back();
+    partitions_[slot] = kNoPartition;
     return slot;
   }
   if (next_slot_ == capacity_) {
     capacity_ = capacity_ == 0 ? 1024 : capacity_ * 2;
     for (auto& acc : accumulators_) acc->Resize(capacity_);
+    partitions_.resize(capacity_, kNoPartition);
   }
   return next_slot_++;
+}
+
+int64_t WindowState::DropPartitions(const std::vector<int32_t>& partitions, int64_t* mixed) {
+  auto dropped_partition = [&](uint32_t slot) {
+    return std::find(partitions.begin(), partitions.end(), partitions_[slot]) != partitions.end();
+  };
+  int64_t dropped = 0, mixed_groups = 0;
+  for (auto it = windows_.begin(); it != windows_.end();) {
+    Window& window = it->second;
+    bool affected = false;
+    for (uint32_t slot : window.slots) {
+      affected |= dropped_partition(slot);
+      mixed_groups += partitions_[slot] == kMixedPartitions;
+    }
+    if (!affected) {
+      ++it;
+      continue;
+    }
+    // KeyTable has no deletion: rebuild the window with the groups that stay.
+    Window kept;
+    kept.start = window.start;
+    kept.end = window.end;
+    for (uint32_t id = 0; id < window.groups.size(); ++id) {
+      const uint32_t slot = window.slots[id];
+      if (dropped_partition(slot)) {
+        for (auto& acc : accumulators_) acc->Reset(slot);
+        free_slots_.push_back(slot);
+        --live_slots_;
+        ++dropped;
+        continue;
+      }
+      bool inserted = false;
+      const std::string_view key = window.groups.key(id);
+      kept.groups.FindOrInsert(key, KeyEncoder::Hash(key), &inserted);
+      kept.slots.push_back(slot);
+    }
+    if (kept.slots.empty()) {
+      it = windows_.erase(it);
+    } else {
+      window = std::move(kept);
+      ++it;
+    }
+  }
+  if (mixed != nullptr) *mixed = mixed_groups;
+  return dropped;
 }
 
 void WindowState::PopFront() {

@@ -44,6 +44,24 @@ class WindowState {
     return window->slots[id];
   }
 
+  // Source partitions: each (window, group) remembers the source partition of its
+  // records, or that it has records of several (kMixedPartitions). With a Kafka topic
+  // keyed by a grouping column every group has one partition.
+  static constexpr int32_t kNoPartition = -1;
+  static constexpr int32_t kMixedPartitions = -2;
+  void NotePartition(uint32_t slot, int32_t partition) {
+    int32_t& owner = partitions_[slot];
+    if (owner == kNoPartition) {
+      owner = partition;
+    } else if (owner != partition) {
+      owner = kMixedPartitions;
+    }
+  }
+  // Removes every (window, group) whose records all come from one of `partitions`
+  // (revoked from this process: their new owner rebuilds them). Returns how many were
+  // removed; `mixed` (optional) receives how many groups mixing partitions remain.
+  int64_t DropPartitions(const std::vector<int32_t>& partitions, int64_t* mixed);
+
   bool empty() const { return windows_.empty(); }
   // The window that closes first (smallest end). REQUIRES: !empty().
   const Window& front() const { return windows_.begin()->second; }
@@ -69,7 +87,8 @@ class WindowState {
   std::vector<std::unique_ptr<Accumulator>> accumulators_;
   std::map<std::pair<int64_t, int64_t>, Window> windows_;  // keyed by (end, start)
   std::vector<uint32_t> free_slots_;
-  uint32_t capacity_ = 0;  // slots addressable in every accumulator
+  std::vector<int32_t> partitions_;  // slot -> source partition (kNoPartition, kMixedPartitions)
+  uint32_t capacity_ = 0;            // slots addressable in every accumulator
   uint32_t next_slot_ = 0;
   int64_t live_slots_ = 0;
 };
