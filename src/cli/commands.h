@@ -3,6 +3,7 @@
 #include <atomic>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "pipeline/runner.h"
 #include "source/scenario.h"
@@ -35,6 +36,21 @@ struct ProduceCommandOptions {
 int ProduceCommand(const ProduceCommandOptions& options, const std::atomic<bool>& stop);
 
 int InspectCommand(const std::string& path, int64_t rows);
+
+struct ConsumeCommandOptions {
+  std::string from;                // kafka://HOST:PORT/TOPIC
+  int64_t max_messages = 0;        // 0 = until stopped
+  std::string start = "earliest";  // or latest
+  int64_t idle_timeout_ms = 0;     // stop after this long without a message; 0 = never
+};
+int ConsumeCommand(const ConsumeCommandOptions& options, const std::atomic<bool>& stop);
+
+struct BrokerCommandOptions {
+  int port = 9092;
+  int partitions = 3;
+  std::vector<std::string> topics;
+};
+int BrokerCommand(const BrokerCommandOptions& options, const std::atomic<bool>& stop);
 
 struct DemoCommandOptions {
   std::string dir = "demo";

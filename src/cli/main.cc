@@ -61,7 +61,8 @@ int main(int argc, char** argv) {
 
   ProduceCommandOptions produce;
   auto* produce_cmd = app.add_subcommand("produce", "generate synthetic events");
-  produce_cmd->add_option("--scenario", produce.scenario.scenario, "iot")->capture_default_str();
+  produce_cmd->add_option("--scenario", produce.scenario.scenario, "iot, orders, clicks, transactions or ads")
+      ->capture_default_str();
   produce_cmd->add_option("--count", produce.scenario.count, "number of events")->required();
   produce_cmd->add_option("--seed", produce.scenario.seed, "random seed (same seed, same events)")
       ->capture_default_str();
@@ -74,13 +75,36 @@ int main(int argc, char** argv) {
   produce_cmd
       ->add_option("--bad-fraction", produce.scenario.bad_fraction, "share of malformed or invalid events")
       ->capture_default_str();
-  produce_cmd->add_option("--devices", produce.scenario.devices, "number of devices")->capture_default_str();
+  produce_cmd->add_option("--devices", produce.scenario.devices, "number of devices, users or ads (the keys)")
+      ->capture_default_str();
   produce_cmd
       ->add_option("--events-per-second", produce.scenario.events_per_second,
                    "event-time density: events per second of event time")
       ->capture_default_str();
   produce_cmd->add_option("--start", produce.start, "event time of the first event (ISO-8601)");
-  produce_cmd->add_option("--to", produce.to, "FILE.ndjson, or - for standard output")->required();
+  produce_cmd
+      ->add_option("--to", produce.to, "kafka://HOST:PORT/TOPIC, FILE.ndjson, or - for standard output")
+      ->required();
+
+  ConsumeCommandOptions consume;
+  auto* consume_cmd =
+      app.add_subcommand("consume", "print a topic's messages with partition, offset and key");
+  consume_cmd->add_option("from", consume.from, "kafka://HOST:PORT/TOPIC")->required();
+  consume_cmd->add_option("--max-messages", consume.max_messages,
+                          "stop after this many (default: until Ctrl-C)");
+  consume_cmd->add_option("--start", consume.start, "earliest or latest")->capture_default_str();
+  consume_cmd->add_option("--idle-timeout-ms", consume.idle_timeout_ms,
+                          "stop after this long without a message (default: never)");
+
+  BrokerCommandOptions broker;
+  auto* broker_cmd = app.add_subcommand(
+      "broker",
+      "a development Kafka broker on 127.0.0.1 (librdkafka's mock cluster): it keeps at most 5 MiB per "
+      "partition and silently drops older data beyond that, and nothing survives a restart");
+  broker_cmd->add_option("--port", broker.port, "bootstrap port")->capture_default_str();
+  broker_cmd->add_option("--partitions", broker.partitions, "partitions of each --topic")
+      ->capture_default_str();
+  broker_cmd->add_option("--topic", broker.topics, "create this topic (repeatable)");
 
   std::string inspect_path;
   int64_t inspect_rows = 10;
@@ -111,6 +135,8 @@ int main(int argc, char** argv) {
   if (*validate_cmd) return ValidateCommand(global, validate_path);
   if (*produce_cmd) return ProduceCommand(produce, g_stop);
   if (*inspect_cmd) return InspectCommand(inspect_path, inspect_rows);
+  if (*consume_cmd) return ConsumeCommand(consume, g_stop);
+  if (*broker_cmd) return BrokerCommand(broker, g_stop);
   if (*demo_cmd) return DemoCommand(demo, g_stop);
   return 2;
 }

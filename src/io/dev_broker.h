@@ -49,8 +49,8 @@ class DevBroker {
  private:
   DevBroker() = default;
 
-  KafkaHandle host_;  // the client instance that owns the mock cluster
-  rd_kafka_mock_cluster_t* cluster_ = nullptr;
+  KafkaHandle host_;                            // the client instance that owns the mock cluster
+  rd_kafka_mock_cluster_t* cluster_ = nullptr;  // destroyed before host_
   std::unique_ptr<TcpForwarder> forwarder_;
   std::string bootstrap_;
 };

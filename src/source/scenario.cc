@@ -1,5 +1,6 @@
 #include "source/scenario.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include <arrow/status.h>
@@ -27,15 +28,56 @@ constexpr const char* kLocations[] = {"warehouse_a", "warehouse_b",   "office_1"
 constexpr const char* kFirmware[] = {"1.4.2", "2.0.1", "2.1.0"};
 constexpr const char* kModels[] = {"TX-100", "TX-200", "EnviroPro"};
 
-constexpr int kBadKinds = 8;
+constexpr int kIotBadKinds = 8;
+// The other scenarios' defects.
+enum BadKind {
+  kTruncated = 0,
+  kWrongType = 1,
+  kMissingKey = 2,
+  kNotJson = 3,
+  kInvalidUtf8 = 4,
+  kBadKinds = 5
+};
+
+constexpr const char* kPages[] = {"/",         "/products", "/products/17", "/cart",
+                                  "/checkout", "/search",   "/account"};
+constexpr const char* kSourceSystems[] = {"web", "mobile", "pos"};
+constexpr const char* kCurrencies[] = {"EUR", "USD", "GBP"};
+
+// ISO-8601 UTC with exactly three fraction digits.
+std::string MillisTimestamp(int64_t micros) {
+  std::string text = FormatTimestamp(FloorDiv(micros, 1000) * 1000);
+  if (text.find('.') == std::string::npos) text.insert(text.size() - 1, ".000");
+  return text;
+}
+
+uint64_t Fnv1a(std::string_view bytes) {
+  uint64_t hash = 1469598103934665603ULL;
+  for (unsigned char c : bytes) hash = (hash ^ c) * 1099511628211ULL;
+  return hash;
+}
+
+// Applies the defects every JSON scenario shares (the others are the writer's).
+void Spoil(int bad_kind, std::string_view anchor, std::string* value) {
+  if (bad_kind == kTruncated) value->resize(value->size() / 2);
+  if (bad_kind == kInvalidUtf8) {
+    size_t at = value->find(anchor);
+    if (at == std::string::npos) at = 2;
+    (*value)[at] = static_cast<char>(0xC3);  // a lead byte followed by ASCII
+  }
+}
 
 }  // namespace
 
-std::vector<std::string> ScenarioGenerator::Names() { return {"iot"}; }
+std::vector<std::string> ScenarioGenerator::Names() {
+  return {"iot", "orders", "clicks", "transactions", "ads"};
+}
 
 arrow::Result<std::unique_ptr<ScenarioGenerator>> ScenarioGenerator::Make(ScenarioOptions options) {
-  if (options.scenario != "iot") {
-    return arrow::Status::Invalid("unknown scenario '", options.scenario, "'; available: iot");
+  const auto names = Names();
+  if (std::find(names.begin(), names.end(), options.scenario) == names.end()) {
+    return arrow::Status::Invalid("unknown scenario '", options.scenario,
+                                  "'; available: iot, orders, clicks, transactions, ads");
   }
   if (options.count < 0) return arrow::Status::Invalid("--count must not be negative");
   if (options.devices <= 0) return arrow::Status::Invalid("--devices must be positive");
@@ -75,13 +117,127 @@ bool ScenarioGenerator::Next(std::string* value, std::string* key) {
   } else {
     event_time = nominal - static_cast<int64_t>(Uniform() * 30'000'000);  // up to 30 seconds behind
   }
-  bool bad = Uniform() < options_.bad_fraction;
-  WriteIot(event_time, bad, value, key);
+  const bool bad = Uniform() < options_.bad_fraction;
+  const std::string& scenario = options_.scenario;
+  const int kinds = scenario == "iot" ? kIotBadKinds : kBadKinds;
+  const int bad_kind = bad ? static_cast<int>(bad_produced_++ % kinds) : -1;
+  if (scenario == "iot") {
+    WriteIot(event_time, bad_kind, value, key);
+  } else if (scenario == "orders") {
+    WriteOrder(event_time, bad_kind, value, key);
+  } else if (scenario == "clicks") {
+    WriteClick(event_time, bad_kind, value, key);
+  } else if (scenario == "transactions") {
+    WriteTransaction(event_time, bad_kind, value, key);
+  } else {
+    WriteAd(event_time, bad_kind, value, key);
+  }
   ++produced_;
   return true;
 }
 
-void ScenarioGenerator::WriteIot(int64_t event_time, bool bad, std::string* value, std::string* key) {
+std::string ScenarioGenerator::Hex(int digits) {
+  std::string out;
+  while (static_cast<int>(out.size()) < digits) out += fmt::format("{:016x}", rng_());
+  out.resize(digits);
+  return out;
+}
+
+void ScenarioGenerator::WriteOrder(int64_t event_time, int bad_kind, std::string* value, std::string* key) {
+  // A pool of orders in flight, each moving created -> paid -> shipped (or cancelled).
+  const size_t pool = static_cast<size_t>(std::max(1, options_.devices / 4));
+  if (orders_.size() < pool) {
+    orders_.push_back(Order{fmt::format("ord-{:08d}", next_order_++),
+                            static_cast<int>(rng_() % options_.devices), 0,
+                            5 + std::round(Uniform() * 50000) / 100, 1 + static_cast<int>(rng_() % 6)});
+  }
+  const size_t index = rng_() % orders_.size();
+  Order order = orders_[index];
+  const char* type = order.stage == 0   ? "order_created"
+                     : order.stage == 1 ? "order_paid"
+                     : Uniform() < 0.1  ? "order_cancelled"
+                                        : "order_shipped";
+  if (order.stage == 2) {
+    orders_[index] =
+        Order{fmt::format("ord-{:08d}", next_order_++), static_cast<int>(rng_() % options_.devices), 0,
+              5 + std::round(Uniform() * 50000) / 100, 1 + static_cast<int>(rng_() % 6)};
+  } else {
+    ++orders_[index].stage;
+  }
+  std::string payload =
+      bad_kind == kWrongType
+          ? fmt::format(R"({{"order_id":"{}","amount":"{:.2f}","currency":"{}","items":{}}})", order.id,
+                        order.amount, kCurrencies[order.user % 3], order.items)
+          : fmt::format(R"({{"order_id":"{}","amount":{:.2f},"currency":"{}","items":{}}})", order.id,
+                        order.amount, kCurrencies[order.user % 3], order.items);
+  if (bad_kind == kMissingKey) payload = fmt::format(R"({{"amount":{:.2f}}})", order.amount);
+  *key = order.id;
+  if (bad_kind == kNotJson) {
+    *value = fmt::format("{} {} {}", type, order.id, MillisTimestamp(event_time));
+    return;
+  }
+  const int64_t ingest = event_time + static_cast<int64_t>(Uniform() * 2'000'000);
+  *value = fmt::format(
+      R"({{"event_id":"{}","event_type":"{}","schema_version":1,"event_time":"{}","ingest_time":"{}",)"
+      R"("tenant_id":"tenant-{}","user_id":"user-{:04d}","session_id":"sess-{}","source_system":"{}",)"
+      R"("environment":"prod","record_source":"sluice-produce","payload":{},"checksum":"{:016x}"}})",
+      Hex(32), type, MillisTimestamp(event_time), MillisTimestamp(ingest), order.user % 5, order.user,
+      Hex(12), kSourceSystems[order.user % 3], payload, Fnv1a(payload));
+  Spoil(bad_kind, "order_", value);
+}
+
+void ScenarioGenerator::WriteClick(int64_t event_time, int bad_kind, std::string* value, std::string* key) {
+  const int user = static_cast<int>(rng_() % options_.devices);
+  const char* page = kPages[rng_() % std::size(kPages)];
+  *key = fmt::format("user-{:04d}", user);
+  if (bad_kind == kNotJson) {
+    *value = fmt::format("{} clicked {} at {}", *key, page, MillisTimestamp(event_time));
+    return;
+  }
+  *value = fmt::format(R"({{"user_id":"{}","event":"click","page":"{}","eventtimestamp":{}}})",
+                       bad_kind == kMissingKey ? "" : *key, page,
+                       bad_kind == kWrongType ? "12345" : "\"" + MillisTimestamp(event_time) + "\"");
+  if (bad_kind == kMissingKey) value->erase(1, std::string(R"("user_id":"",)").size());
+  Spoil(bad_kind, "click", value);
+}
+
+void ScenarioGenerator::WriteTransaction(int64_t event_time, int bad_kind, std::string* value,
+                                         std::string* key) {
+  const int user = static_cast<int>(rng_() % options_.devices);
+  const double amount = std::round((1 + Uniform() * 250) * 100) / 100;
+  *key = fmt::format("user-{:04d}", user);
+  const int64_t seconds = FloorDiv(event_time, 1'000'000);
+  if (bad_kind == kNotJson) {
+    *value = fmt::format("tx {} {} {:.2f}", *key, seconds, amount);
+    return;
+  }
+  *value =
+      fmt::format(R"({{"userId":"{}","transactionId":"tx-{:09d}","transactionTime":{},"amount":{}}})",
+                  bad_kind == kMissingKey ? "" : *key, produced_, seconds,
+                  bad_kind == kWrongType ? fmt::format("\"{:.2f}\"", amount) : fmt::format("{:.2f}", amount));
+  if (bad_kind == kMissingKey) value->erase(1, std::string(R"("userId":"",)").size());
+  Spoil(bad_kind, "transactionId", value);
+}
+
+void ScenarioGenerator::WriteAd(int64_t event_time, int bad_kind, std::string* value, std::string* key) {
+  const int ad = static_cast<int>(rng_() % options_.devices);
+  const int views = 1 + static_cast<int>(rng_() % 40);
+  const int clicks = static_cast<int>(rng_() % (views / 4 + 1));
+  const double cost = std::round(views * (0.5 + Uniform() * 4) * 100) / 100;
+  *key = fmt::format("{}", 10000 + ad);
+  if (bad_kind == kNotJson) {
+    *value = fmt::format("ad {} {} clicks {} views", *key, clicks, views);
+    return;
+  }
+  *value = fmt::format(R"({{"ad_id":"{}","timestamp":"{}","clicks":{},"views":{},"cost":{}}})",
+                       bad_kind == kMissingKey ? "" : *key, MillisTimestamp(event_time),
+                       bad_kind == kWrongType ? fmt::format("\"{}\"", clicks) : std::to_string(clicks), views,
+                       fmt::format("{:.2f}", cost));
+  if (bad_kind == kMissingKey) value->erase(1, std::string(R"("ad_id":"",)").size());
+  Spoil(bad_kind, "timestamp", value);
+}
+
+void ScenarioGenerator::WriteIot(int64_t event_time, int bad_kind, std::string* value, std::string* key) {
   Device& device = devices_[rng_() % devices_.size()];
   const DeviceType& type = kDeviceTypes[device.type];
   device.battery = std::max(0.0, device.battery - 0.01 * Uniform());
@@ -92,10 +248,8 @@ void ScenarioGenerator::WriteIot(int64_t event_time, bool bad, std::string* valu
   double duration = 0.05 + Uniform() * 2.0;
   bool omit_battery = Uniform() < 0.02;
   bool omit_signal = Uniform() < 0.02;
-  int bad_kind = bad ? static_cast<int>(bad_produced_++ % kBadKinds) : -1;
 
-  std::string timestamp = FormatTimestamp(event_time - event_time % 1000);
-  if (timestamp.find('.') == std::string::npos) timestamp.insert(timestamp.size() - 1, ".000");
+  std::string timestamp = MillisTimestamp(event_time);
   if (bad_kind == 5) timestamp = "28/07/2025 14:00";
   *key = device.id;
   value->clear();
