@@ -44,8 +44,15 @@ test-unit: build
 test-golden: build
 	SLUICE_BIN=$(CURDIR)/$(BUILD_DIR)/sluice $(PYTHON) -m pytest -q tests/golden
 
+# The end-to-end suite runs against a real Apache Kafka broker (scripts/kafka-dev.sh),
+# started here on its own port and data directory and stopped afterwards, pass or fail.
+E2E_KAFKA_PORT ?= 39192
 test-e2e: build
-	SLUICE_BIN=$(CURDIR)/$(BUILD_DIR)/sluice $(PYTHON) -m pytest -q tests/e2e
+	@SLUICE_KAFKA_PORT=$(E2E_KAFKA_PORT) SLUICE_KAFKA_DIR=/tmp/sluice-e2e-kafka scripts/kafka-dev.sh clean
+	@SLUICE_KAFKA_PORT=$(E2E_KAFKA_PORT) SLUICE_KAFKA_DIR=/tmp/sluice-e2e-kafka scripts/kafka-dev.sh start
+	@SLUICE_KAFKA_PORT=$(E2E_KAFKA_PORT) SLUICE_KAFKA_DIR=/tmp/sluice-e2e-kafka \
+	  SLUICE_BIN=$(CURDIR)/$(BUILD_DIR)/sluice $(PYTHON) -m pytest -q tests/e2e; rc=$$?; \
+	  SLUICE_KAFKA_PORT=$(E2E_KAFKA_PORT) SLUICE_KAFKA_DIR=/tmp/sluice-e2e-kafka scripts/kafka-dev.sh clean; exit $$rc
 
 # The sanitizer build runs the unit tests and the golden suite (the 1M-event end-to-end
 # test would take minutes under ASan and adds no coverage the golden suite lacks).

@@ -1,6 +1,7 @@
 #include "pipeline/runner.h"
 
 #include <ctime>
+#include <limits>
 #include <random>
 #include <thread>
 
@@ -259,13 +260,28 @@ arrow::Status Runner::WriteOutputs(const RawBatch& raw, const ValidRows& valid, 
   const int64_t* times = nullptr;
   std::vector<int64_t> thresholds;
   std::vector<int32_t> partitions;
+  std::vector<int64_t> max_before;
   if (tracker_) {
     times = static_cast<const arrow::TimestampArray&>(*batch.column(plan_.event_time_column)).raw_values();
     partitions.resize(n);
     for (int64_t row = 0; row < n; ++row)
       partitions[row] = raw.position(valid.record_index[row]).input.value();
     thresholds.resize(n);
-    tracker_->Advance(times, partitions.data(), n, thresholds.data());
+    if (retained_) {
+      // A replayed row is judged by its partition alone, exactly as the earlier owner
+      // judged it (see PartitionResume).
+      std::vector<int64_t> partition_thresholds(n);
+      max_before.resize(n);
+      tracker_->Advance(times, partitions.data(), n, thresholds.data(), partition_thresholds.data(),
+                        max_before.data());
+      if (!replayed_.empty()) {
+        for (int64_t row = 0; row < n; ++row) {
+          if (IsReplayed(valid.record_index[row])) thresholds[row] = partition_thresholds[row];
+        }
+      }
+    } else {
+      tracker_->Advance(times, partitions.data(), n, thresholds.data());
+    }
   }
 
   // Replayed rows were written by an earlier run: raw outputs get the others only.
@@ -299,7 +315,7 @@ arrow::Status Runner::WriteOutputs(const RawBatch& raw, const ValidRows& valid, 
         }
         const RecordPosition& position = raw.position(valid.record_index[row]);
         retained_->Hold(position.input, position.offset.value(),
-                        window.LastStart(times[row]) + window.size.count());
+                        window.LastStart(times[row]) + window.size.count(), max_before[row]);
       }
     }
     // A replayed row judged late was counted (in a window or as late) by an earlier run.
@@ -344,9 +360,19 @@ arrow::Status Runner::EmitWindows(int64_t now) {
   for (auto& output : outputs_) {
     if (!output.aggregator) continue;
     ARROW_ASSIGN_OR_RAISE(auto windows, output.aggregator->Emit(watermark, now));
-    if (windows) ARROW_RETURN_NOT_OK(output.sink->Write(windows));
+    if (!windows) continue;
+    ARROW_RETURN_NOT_OK(output.sink->Write(windows));
+    if (watermark == kWatermarkMax) {
+      // At the end of a bounded run every window is emitted: what is emitted ends at
+      // the largest window end, not at +infinity (later readers of the partitions
+      // must still accept newer records).
+      const auto& ends = static_cast<const arrow::TimestampArray&>(*windows->GetColumnByName("window_end"));
+      for (int64_t i = 0; i < ends.length(); ++i)
+        emitted_watermark_ = std::max(emitted_watermark_, ends.Value(i));
+    }
   }
   if (retained_) retained_->Release(watermark);
+  if (watermark != kWatermarkMax) emitted_watermark_ = watermark.value();
   return arrow::Status::OK();
 }
 
@@ -405,7 +431,10 @@ void Runner::OnAssigned(const std::vector<AssignedPartition>& partitions) {
     if (tracker_) tracker_->AddPartition(p.id);
     if (!p.resume) continue;
     replay_until_[p.id.value()] = p.resume->processed_until;
-    if (tracker_ && p.resume->max_event_time) tracker_->RestoreMaxEventTime(p.id, *p.resume->max_event_time);
+    if (tracker_) {
+      tracker_->RestorePartition(p.id, p.resume->max_event_time,
+                                 p.resume->emitted_watermark.value_or(kWatermarkMin.value()));
+    }
   }
 }
 
@@ -445,14 +474,24 @@ void Runner::OnRevoked(const std::vector<PartitionId>& partitions, bool lost) {
 }
 
 CommitPoint Runner::PlanCommit(PartitionId partition, KafkaOffset next) const {
-  CommitPoint point{next, PartitionResume{next.value(), std::nullopt}};
+  CommitPoint point{next, PartitionResume{next.value(), std::nullopt, std::nullopt}};
+  if (tracker_) {
+    point.resume.max_event_time = tracker_->MaxEventTime(partition);
+    if (emitted_watermark_ != kWatermarkMin.value()) point.resume.emitted_watermark = emitted_watermark_;
+  }
   if (retained_) {
-    if (auto first = retained_->First(partition); first && *first < next) point.offset = *first;
+    if (auto first = retained_->First(partition); first && first->offset < next) {
+      // Resume at the first record still only in an open window, with the partition's
+      // watermark as it was just before that record.
+      point.offset = first->offset;
+      point.resume.max_event_time = first->max_before == std::numeric_limits<int64_t>::min()
+                                        ? std::nullopt
+                                        : std::optional<int64_t>(first->max_before);
+    }
   }
   if (auto it = replay_until_.find(partition.value()); it != replay_until_.end()) {
     point.resume.processed_until = std::max(point.resume.processed_until, it->second);
   }
-  if (tracker_) point.resume.max_event_time = tracker_->MaxEventTime(partition);
   return point;
 }
 

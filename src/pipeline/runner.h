@@ -129,9 +129,10 @@ class Runner final : private PartitionListener {
     int64_t last_arrival = 0;  // monotonic time of the partition's last record (or assignment)
     bool idle = false;
   };
-  std::map<int32_t, Activity> activity_;     // per assigned partition
-  std::map<int32_t, int64_t> replay_until_;  // partition -> processed_until, while replaying
-  std::vector<uint8_t> replayed_;            // per record of the current batch
+  std::map<int32_t, Activity> activity_;               // per assigned partition
+  std::map<int32_t, int64_t> replay_until_;            // partition -> processed_until, while replaying
+  std::vector<uint8_t> replayed_;                      // per record of the current batch
+  int64_t emitted_watermark_ = kWatermarkMin.value();  // windows ending at or before it are emitted
   bool warned_mixed_groups_ = false;
   std::vector<Output> outputs_;
   std::unique_ptr<ParquetSink> dead_letter_;

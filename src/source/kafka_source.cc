@@ -61,6 +61,7 @@ bool Cooperative(rd_kafka_t* rk) { return std::strcmp(rd_kafka_rebalance_protoco
 std::string EncodeCommitMetadata(const PartitionResume& resume) {
   std::string text = fmt::format("sluice:1 processed_until={}", resume.processed_until);
   if (resume.max_event_time) text += fmt::format(" max_event_time={}", *resume.max_event_time);
+  if (resume.emitted_watermark) text += fmt::format(" emitted_watermark={}", *resume.emitted_watermark);
   return text;
 }
 
@@ -85,6 +86,8 @@ std::optional<PartitionResume> DecodeCommitMetadata(std::string_view text) {
       has_processed = true;
     } else if (name == "max_event_time") {
       resume.max_event_time = number;
+    } else if (name == "emitted_watermark") {
+      resume.emitted_watermark = number;
     }
   }
   if (!has_processed) return std::nullopt;
@@ -249,6 +252,11 @@ arrow::Status KafkaSource::ResolveStartOffsets(rd_kafka_topic_partition_list_t* 
     state->committed = p.offset >= 0 ? p.offset : -1;
     state->resume.reset();
     state->committed_processed_until = -1;
+    if (p.metadata != nullptr) {
+      spdlog::debug("kafka: {} committed at {} with '{}'", sluice::PartitionName(p.topic, p.partition),
+                    p.offset,
+                    Abbreviate(std::string_view(static_cast<const char*>(p.metadata), p.metadata_size), 500));
+    }
     if (p.offset >= 0 && p.metadata != nullptr && p.metadata_size > 0) {
       state->resume =
           DecodeCommitMetadata(std::string_view(static_cast<const char*>(p.metadata), p.metadata_size));
@@ -283,32 +291,27 @@ arrow::Status KafkaSource::ResolveStartOffsets(rd_kafka_topic_partition_list_t* 
 
 arrow::Status KafkaSource::Assign(rd_kafka_topic_partition_list_t* partitions) {
   assigned_once_ = true;
-  if (partitions->cnt == 0) {
-    spdlog::info("kafka: no new partitions assigned to this member of group '{}'", options_.group_id);
-    return arrow::Status::OK();
-  }
-  arrow::Status resolved = ResolveStartOffsets(partitions);
-  if (!resolved.ok()) {
-    // Take the partitions anyway so that librdkafka's assignment stays consistent;
-    // Next() returns the error and the run stops without committing them.
-    if (Cooperative(consumer_.get())) {
-      if (rd_kafka_error_t* e = rd_kafka_incremental_assign(consumer_.get(), partitions))
-        rd_kafka_error_destroy(e);
-    } else {
-      rd_kafka_assign(consumer_.get(), partitions);
-    }
-    return resolved;
-  }
+  // Even an empty assignment must be acknowledged: after a cooperative revoke the group
+  // (and this member's fetchers) wait for the call.
+  arrow::Status resolved = partitions->cnt > 0 ? ResolveStartOffsets(partitions) : arrow::Status::OK();
+  // On a failure the partitions are taken anyway so that librdkafka's assignment stays
+  // consistent; Next() returns the error and the run stops without committing them.
   if (Cooperative(consumer_.get())) {
     if (rd_kafka_error_t* e = rd_kafka_incremental_assign(consumer_.get(), partitions)) {
-      arrow::Status status =
-          arrow::Status::IOError("cannot take the assigned partitions: ", rd_kafka_error_string(e));
+      if (resolved.ok())
+        resolved = arrow::Status::IOError("cannot take the assigned partitions: ", rd_kafka_error_string(e));
       rd_kafka_error_destroy(e);
-      return status;
     }
   } else {
     rd_kafka_resp_err_t err = rd_kafka_assign(consumer_.get(), partitions);
-    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return KafkaError(err, "cannot take the assigned partitions");
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR && resolved.ok()) {
+      resolved = KafkaError(err, "cannot take the assigned partitions");
+    }
+  }
+  if (!resolved.ok()) return resolved;
+  if (partitions->cnt == 0) {
+    spdlog::info("kafka: no new partitions assigned to this member of group '{}'", options_.group_id);
+    return arrow::Status::OK();
   }
   std::vector<AssignedPartition> assigned;
   std::string described;
@@ -502,6 +505,8 @@ arrow::Status KafkaSource::CommitPartitions(const std::vector<Partition*>& parti
     entry->metadata = rd_kafka_mem_malloc(consumer_.get(), metadata.size());
     std::memcpy(entry->metadata, metadata.data(), metadata.size());
     entry->metadata_size = metadata.size();
+    spdlog::debug("kafka: committing {} at {} with '{}'",
+                  sluice::PartitionName(state->topic, state->partition), point.offset.value(), metadata);
     planned.emplace_back(state, point);
   }
   if (planned.empty()) return arrow::Status::OK();

@@ -123,7 +123,8 @@ class KafkaSource final : public Source {
   SourceStats stats_;
 };
 
-// Commit metadata: "sluice:1 processed_until=N[ max_event_time=T]". Decoding anything
+// Commit metadata: "sluice:1 processed_until=N[ max_event_time=T][ emitted_watermark=W]"
+// (each a decimal integer; times in microseconds since the epoch). Decoding anything
 // else (another consumer's metadata, a newer format) gives nullopt.
 std::string EncodeCommitMetadata(const PartitionResume& resume);
 std::optional<PartitionResume> DecodeCommitMetadata(std::string_view text);

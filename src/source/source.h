@@ -28,8 +28,13 @@ struct PartitionResume {
   // records are durable. The committed offset may be lower (records held in open
   // windows); records from there up to here are read again only to rebuild windows.
   int64_t processed_until = 0;
-  // The partition's largest event time then (its watermark); absent before any record.
+  // The partition's largest event time before the committed offset (where its
+  // watermark restarts); absent when no record came before.
   std::optional<int64_t> max_event_time;
+  // The watermark up to which the earlier owner emitted windows: replayed records are
+  // not added to windows ending at or before it (they were emitted), and no record of
+  // the partition is judged against a lower watermark.
+  std::optional<int64_t> emitted_watermark;
 };
 
 struct AssignedPartition {

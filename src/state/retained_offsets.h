@@ -23,18 +23,24 @@ namespace sluice {
 class RetainedOffsets {
  public:
   // The record at `offset` of `partition` is needed until the watermark reaches
-  // `release_at`.
-  void Hold(PartitionId partition, int64_t offset, int64_t release_at) {
+  // `release_at`. `max_before` is the partition's largest event time before the record
+  // (INT64_MIN when none): where a reader resuming at this offset restarts the
+  // partition's watermark.
+  void Hold(PartitionId partition, int64_t offset, int64_t release_at, int64_t max_before) {
     if (partition.value() == last_partition_ && release_at == last_release_at_ && offset >= last_offset_)
       return;
-    HoldSlow(partition, offset, release_at);
+    HoldSlow(partition, offset, release_at, max_before);
   }
 
   // Releases every record whose release_at is at or before `watermark`.
   void Release(Watermark watermark);
 
-  // The first retained offset of `partition`, or nullopt when nothing is retained.
-  std::optional<KafkaOffset> First(PartitionId partition) const;
+  // The first retained record of `partition`, or nullopt when nothing is retained.
+  struct Retained {
+    KafkaOffset offset;
+    int64_t max_before;
+  };
+  std::optional<Retained> First(PartitionId partition) const;
 
   // Drops everything about `partition` (revoked from this process).
   void Forget(PartitionId partition);
@@ -43,10 +49,14 @@ class RetainedOffsets {
   size_t size() const;
 
  private:
-  void HoldSlow(PartitionId partition, int64_t offset, int64_t release_at);
+  void HoldSlow(PartitionId partition, int64_t offset, int64_t release_at, int64_t max_before);
 
-  // Per partition id: release_at -> the lowest offset released then.
-  std::vector<std::map<int64_t, int64_t>> partitions_;
+  struct Entry {
+    int64_t offset;  // the lowest offset released at this release_at
+    int64_t max_before;
+  };
+  // Per partition id: release_at -> its first record.
+  std::vector<std::map<int64_t, Entry>> partitions_;
   // The entry Hold saw last: consecutive records of one partition in one window
   // (the common case) cost a comparison.
   int32_t last_partition_ = -1;

@@ -1,6 +1,7 @@
 #include "state/watermark.h"
 
 #include <algorithm>
+#include <limits>
 
 namespace sluice {
 
@@ -22,11 +23,15 @@ int64_t WatermarkTracker::WatermarkOf(const PartitionState& p) const {
 }
 
 void WatermarkTracker::Advance(const int64_t* times, const int32_t* partitions, int64_t n,
-                               int64_t* thresholds) {
+                               int64_t* thresholds, int64_t* partition_thresholds, int64_t* max_before) {
   const int64_t pipeline = Current().value();
   for (int64_t i = 0; i < n; ++i) {
     PartitionState* p = Find(partitions ? partitions[i] : 0);
-    thresholds[i] = std::max(WatermarkOf(*p), pipeline);
+    const int64_t own = std::max(WatermarkOf(*p), p->floor);
+    thresholds[i] = std::max(own, pipeline);
+    if (partition_thresholds != nullptr) partition_thresholds[i] = own;
+    if (max_before != nullptr)
+      max_before[i] = p->has_data ? p->max_time : std::numeric_limits<int64_t>::min();
     if (!p->has_data || times[i] > p->max_time) p->max_time = times[i];
     p->has_data = true;
     p->idle = false;
@@ -42,10 +47,14 @@ std::optional<int64_t> WatermarkTracker::MaxEventTime(PartitionId partition) con
   return std::nullopt;
 }
 
-void WatermarkTracker::RestoreMaxEventTime(PartitionId partition, int64_t max_event_time) {
+void WatermarkTracker::RestorePartition(PartitionId partition, std::optional<int64_t> max_event_time,
+                                        int64_t floor) {
   PartitionState* p = Find(partition.value());
-  if (!p->has_data || max_event_time > p->max_time) p->max_time = max_event_time;
-  p->has_data = true;
+  if (max_event_time && (!p->has_data || *max_event_time > p->max_time)) {
+    p->max_time = *max_event_time;
+    p->has_data = true;
+  }
+  p->floor = std::max(p->floor, floor);
 }
 
 void WatermarkTracker::RemovePartition(PartitionId partition) {

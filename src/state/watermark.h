@@ -29,16 +29,22 @@ class WatermarkTracker {
   // For each of n records (event times `times`, partitions `partitions`, in arrival
   // order) writes the watermark that judges it to thresholds[i], then advances its
   // partition. `partitions` may be null: every record is in partition 0.
-  void Advance(const int64_t* times, const int32_t* partitions, int64_t n, int64_t* thresholds);
+  // Optional outputs (may be null): partition_thresholds[i], the judging watermark of
+  // the record's partition alone (its watermark, at least its floor), and
+  // max_before[i], the partition's largest event time before the record (INT64_MIN
+  // when none).
+  void Advance(const int64_t* times, const int32_t* partitions, int64_t n, int64_t* thresholds,
+               int64_t* partition_thresholds = nullptr, int64_t* max_before = nullptr);
 
   // An idle partition no longer holds the pipeline watermark back (until it has data).
   void SetIdle(PartitionId partition, bool idle);
 
   // The largest event time seen in `partition` (its watermark state), if any.
   std::optional<int64_t> MaxEventTime(PartitionId partition) const;
-  // Resumes a partition from a MaxEventTime saved by an earlier run: it is judged as if
-  // that record had just been seen.
-  void RestoreMaxEventTime(PartitionId partition, int64_t max_event_time);
+  // Resumes a partition as an earlier owner left it: its largest event time (if any)
+  // and a floor no judging watermark of its records goes below (the watermark up to
+  // which the earlier owner emitted windows).
+  void RestorePartition(PartitionId partition, std::optional<int64_t> max_event_time, int64_t floor);
 
   // Forgets a partition (a Kafka partition revoked from this process): it no longer
   // holds the pipeline watermark back. The pipeline watermark never moves back.
@@ -59,6 +65,7 @@ class WatermarkTracker {
     bool has_data = false;
     bool idle = false;
     int64_t max_time = 0;
+    int64_t floor = kWatermarkMin.value();
   };
   PartitionState* Find(int32_t id);
   int64_t WatermarkOf(const PartitionState& p) const;

@@ -82,26 +82,42 @@ def parse_event(line: bytes):
 
 
 def compute(path):
-    """Returns (valid rows DataFrame with line numbers, bad line numbers, late line
-    numbers, expected aggregates DataFrame)."""
-    rows, bad = [], []
+    """For an NDJSON file: returns (valid rows DataFrame with line numbers, bad line
+    numbers, late line numbers, expected aggregates DataFrame)."""
+    records = []
     with open(path, "rb") as f:
         for number, line in enumerate(f, start=1):
             line = line.rstrip(b"\n").rstrip(b"\r")
-            if not line.strip(b" \t"):
-                continue
-            row = parse_event(line)
-            if row is None:
-                bad.append(number)
-            else:
-                row["line"] = number
-                rows.append(row)
-    valid = pd.DataFrame(rows)
+            if line.strip(b" \t"):
+                records.append((0, number, line))
+    valid, bad, late, expected = compute_records(records)
+    valid["line"] = valid["offset"]
+    return valid, [offset for _, offset in bad], [offset for _, offset in late], expected
+
+
+def compute_records(records):
+    """For records [(partition, offset, value bytes or None)] (Kafka messages or file
+    lines): returns (valid rows DataFrame with partition and offset, bad [(partition,
+    offset)], late [(partition, offset)], expected aggregates DataFrame).
+
+    Lateness follows the per-partition watermark: a record is late when its window ends
+    at or before (largest event time of the earlier records of its partition) - 2 min."""
+    rows, bad = [], []
+    for partition, offset, value in records:
+        row = None if value is None else parse_event(value)
+        if row is None:
+            bad.append((partition, offset))
+        else:
+            row["partition"], row["offset"] = partition, offset
+            rows.append(row)
+    valid = pd.DataFrame(rows).sort_values(["partition", "offset"], kind="stable").reset_index(drop=True)
     times = valid["timestamp"].to_numpy(dtype=np.int64)
-    # The watermark judging each record: max event time of the records before it, minus 2 minutes.
-    previous_max = np.concatenate([[np.iinfo(np.int64).min], np.maximum.accumulate(times)[:-1]])
-    threshold = np.where(previous_max == np.iinfo(np.int64).min, np.iinfo(np.int64).min,
-                         previous_max - WATERMARK_US)
+    smallest = np.iinfo(np.int64).min
+    previous_max = np.full(len(valid), smallest, dtype=np.int64)
+    for _, index in valid.groupby("partition").indices.items():
+        running = np.maximum.accumulate(times[index])
+        previous_max[index[1:]] = running[:-1]
+    threshold = np.where(previous_max == smallest, smallest, previous_max - WATERMARK_US)
     window_start = (times // WINDOW_US) * WINDOW_US
     late = window_start + WINDOW_US <= threshold
     on_time = valid[~late].copy()
@@ -115,5 +131,28 @@ def compute(path):
         max_value=("value", "max"), stddev_value=("value", "std"), avg_event_duration=("event_duration", "mean"),
         avg_battery_level=("battery_level", "mean"), avg_signal_strength=("signal_strength", "mean"),
         low_battery_count=("low", "sum"), weak_signal_count=("weak", "sum")).reset_index()
-    late_lines = valid["line"][late].tolist()
-    return valid, bad, late_lines, expected
+    late_positions = list(zip(valid["partition"][late].tolist(), valid["offset"][late].tolist()))
+    return valid, bad, late_positions, expected
+
+
+AGGREGATE_COLUMNS = ["avg_value", "event_count", "min_value", "max_value", "stddev_value", "avg_event_duration",
+                     "avg_battery_level", "avg_signal_strength", "low_battery_count", "weak_signal_count"]
+WINDOW_KEYS = ["window_start", "device_id", "device_type", "location", "unit"]
+
+
+def compare_aggregates(expected, got):
+    """Asserts that `got` (the aggregated output read back, window_start as UTC
+    timestamps) holds exactly the windows of `expected`, each once, with equal values."""
+    got = got.copy()
+    got["window_start"] = got["window_start"].dt.tz_convert("UTC").dt.as_unit("us").astype("int64")
+    duplicated = got[got.duplicated(WINDOW_KEYS, keep=False)]
+    assert duplicated.empty, f"{len(duplicated)} windows emitted more than once, e.g.\n" + duplicated.head().to_string()
+    merged = expected.merge(got, on=WINDOW_KEYS, how="outer", suffixes=("_want", "_got"), indicator=True)
+    assert (merged["_merge"] == "both").all(), merged[merged["_merge"] != "both"].head(10).to_string()
+    for column in AGGREGATE_COLUMNS:
+        want = merged[f"{column}_want"].to_numpy(dtype=float)
+        have = merged[f"{column}_got"].to_numpy(dtype=float)
+        same = np.isclose(want, have, rtol=1e-9, atol=1e-9) | (np.isnan(want) & np.isnan(have))
+        assert same.all(), f"{column}: {int((~same).sum())} windows differ, e.g.\n" + \
+            merged.loc[~same, WINDOW_KEYS + [f"{column}_want", f"{column}_got"]].head(5).to_string()
+    return merged

@@ -1,0 +1,226 @@
+"""The reference job from a real Apache Kafka broker: produced by an independent client,
+consumed by sluice, checked against the independent model; restarts, two processes in
+one group, odd messages, and broker failures."""
+import json
+import os
+import signal
+import subprocess
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import kafka_util as ku
+import reference_model
+
+COUNT = int(os.environ.get("SLUICE_KAFKA_E2E_EVENTS", "200000"))
+
+
+def generate(sluice_bin, path, count, seed):
+    subprocess.run([sluice_bin, "produce", "--scenario", "iot", "--count", str(count), "--seed", str(seed),
+                    "--late-fraction", "0.02", "--bad-fraction", "0.01", "--to", str(path)], check=True,
+                   capture_output=True)
+
+
+def check_lake(lake, records, *, raw_has_positions=False):
+    """The lake equals the model's result for `records` [(partition, offset, value)]:
+    raw rows are the valid records, each once; windows each once and equal; dead
+    letters and late records at exactly the model's positions."""
+    valid, bad, late, expected = reference_model.compute_records(records)
+    raw = ku.read_lake(lake, "raw")
+    assert len(raw) == len(valid), f"raw rows {len(raw)} != valid records {len(valid)}"
+    if raw_has_positions:
+        positions = raw[["kafka_partition", "kafka_offset"]]
+        duplicates = int(positions.duplicated().sum())
+        print(f"raw rows read twice: {duplicates}")
+        assert duplicates == 0
+        got = sorted(map(tuple, positions.to_numpy().tolist()))
+        assert got == sorted(zip(valid["partition"], valid["offset"]))
+    key = ["device_id", "value"]
+    got = raw[key].sort_values(key).reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, valid[key].sort_values(key).reset_index(drop=True), check_dtype=False)
+    reference_model.compare_aggregates(expected, ku.read_lake(lake, "aggregated"))
+    dead = ku.read_lake(lake, "dead_letter")
+    assert sorted(zip(dead["partition"], dead["offset"])) == sorted(bad)
+    late_rows = ku.read_lake(lake, "late")
+    assert sorted(zip(late_rows["partition"], late_rows["offset"])) == sorted(late)
+    return valid, bad, late, expected
+
+
+@pytest.fixture(scope="module")
+def loaded_topic(sluice_bin, kafka_bootstrap, tmp_path_factory):
+    """COUNT IoT events (some late, some malformed) in a 3-partition topic, keyed by
+    device_id, produced by an independent client."""
+    work = tmp_path_factory.mktemp("kafka")
+    events = work / "events.ndjson"
+    generate(sluice_bin, events, COUNT, seed=11)
+    topic = ku.create_topic(kafka_bootstrap, 3, "iot")
+    records = ku.produce(kafka_bootstrap, topic, ku.iot_messages(events))
+    return topic, records
+
+
+def test_reference_job_drains_kafka_into_the_lake(sluice_bin, kafka_bootstrap, loaded_topic, tmp_path):
+    topic, records = loaded_topic
+    group = ku.unique("drain")
+    lake = tmp_path / "lake"
+    result = ku.run(sluice_bin, ku.REFERENCE, ku.sluice_env(kafka_bootstrap, topic, group, lake), "--drain",
+                    "--stats", str(tmp_path / "stats.json"), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    stats = json.loads((tmp_path / "stats.json").read_text())
+    valid, bad, late, expected = check_lake(lake, records)
+    assert stats["records_read"] == COUNT and stats["replayed"] == 0
+    assert (stats["valid"], stats["invalid"], stats["late"]) == (len(valid), len(bad), len(late))
+    assert stats["windows_written"] == len(expected) and stats["open_windows"] == 0
+    assert len(bad) > COUNT * 0.005 and len(late) > COUNT * 0.01  # the fractions took effect
+    committed, ends = ku.offsets(kafka_bootstrap, group, topic, 3)
+    assert committed == ends and sum(ends.values()) == COUNT
+
+
+def test_sigterm_halfway_then_restart_loses_nothing(sluice_bin, kafka_bootstrap, tmp_path):
+    events = tmp_path / "events.ndjson"
+    generate(sluice_bin, events, 60_000, seed=12)
+    topic = ku.create_topic(kafka_bootstrap, 3, "restart")
+    records = ku.produce(kafka_bootstrap, topic, ku.iot_messages(events))
+    # 10,000 records a trigger, a trigger a second: about six seconds of work.
+    pipeline = ku.pipeline_variant(tmp_path, max_records=10_000, metadata=True)
+    group, lake = ku.unique("restart"), tmp_path / "lake"
+    env = ku.sluice_env(kafka_bootstrap, topic, group, lake, interval=1)
+    log = tmp_path / "first.log"
+    with open(log, "w") as stderr:
+        first = subprocess.Popen([sluice_bin, "run", str(pipeline), "--stats", str(tmp_path / "first.json")],
+                                 env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=stderr)
+        ku.wait_for_line(log, r"trigger 2 ")
+        first.send_signal(signal.SIGTERM)
+        assert first.wait(60) == 0, log.read_text()[-3000:]
+    first_stats = json.loads((tmp_path / "first.json").read_text())
+    assert 0 < first_stats["records_read"] < 60_000
+    second = ku.run(sluice_bin, pipeline, env, "--drain", "--stats", str(tmp_path / "second.json"), cwd=tmp_path)
+    assert second.returncode == 0, second.stderr[-3000:]
+    second_stats = json.loads((tmp_path / "second.json").read_text())
+    print(f"first run read {first_stats['records_read']}, second {second_stats['records_read']} "
+          f"({second_stats['replayed']} of them replayed only to rebuild open windows)")
+    check_lake(lake, records, raw_has_positions=True)
+    committed, ends = ku.offsets(kafka_bootstrap, group, topic, 3)
+    assert committed == ends
+
+
+def test_two_processes_in_one_group_share_six_partitions(sluice_bin, kafka_bootstrap, tmp_path):
+    events = tmp_path / "events.ndjson"
+    generate(sluice_bin, events, 120_000, seed=13)
+    topic = ku.create_topic(kafka_bootstrap, 6, "group")
+    records = ku.produce(kafka_bootstrap, topic, ku.iot_messages(events))
+    # 10,000 records a trigger, a trigger a second, per process.
+    pipeline = ku.pipeline_variant(tmp_path, max_records=10_000, metadata=True)
+    group, lake = ku.unique("group"), tmp_path / "lake"
+    env = ku.sluice_env(kafka_bootstrap, topic, group, lake, interval=1)
+    logs = [tmp_path / "a.log", tmp_path / "b.log"]
+    processes = []
+    for index, log in enumerate(logs):
+        with open(log, "w") as stderr:
+            processes.append(subprocess.Popen(
+                [sluice_bin, "run", str(pipeline), "--stats", str(tmp_path / f"{index}.json")],
+                env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=stderr))
+        if index == 0:
+            ku.wait_for_line(log, r"trigger 2 ")  # the second joins while the first is busy
+    ku.wait_for_line(logs[0], r"kafka: revoked")
+    # Until every record is processed: the commit metadata says so (the committed
+    # offsets themselves stay behind the records still held in open windows).
+    deadline = time.time() + 120
+    while time.time() < deadline and ku.processed_until(kafka_bootstrap, group, topic, 6) != \
+            ku.offsets(kafka_bootstrap, group, topic, 6)[1]:
+        time.sleep(1)
+    for process, log in zip(processes, logs):
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(60) == 0, log.read_text()[-3000:]
+    stats = [json.loads((tmp_path / f"{i}.json").read_text()) for i in range(2)]
+    print("records read per process:", [s["records_read"] for s in stats],
+          "replayed:", [s["replayed"] for s in stats])
+    assert all(s["records_read"] > 0 for s in stats), "both processes must have owned partitions"
+    # The windows still open are rebuilt and emitted by one more member of the group.
+    final = ku.run(sluice_bin, pipeline, env, "--drain", cwd=tmp_path)
+    assert final.returncode == 0, final.stderr[-3000:]
+    check_lake(lake, records, raw_has_positions=True)
+    committed, ends = ku.offsets(kafka_bootstrap, group, topic, 6)
+    assert committed == ends
+
+
+def test_odd_messages_are_dead_lettered_or_kept(sluice_bin, kafka_bootstrap, tmp_path):
+    topic = ku.create_topic(kafka_bootstrap, 1, "odd")
+    good = {"device_id": "d-1", "timestamp": "2025-07-28T14:00:00Z", "value": 1.5}
+    big_valid = dict(good, metadata={"blob": "x" * (10 * 2**20)})
+    messages = [
+        (b"d-1", json.dumps(good).encode()),
+        (b"d-1", b""),                                    # empty value
+        (b"d-1", None),                                   # tombstone
+        (b"d-1", b"\xff\xfe\x00 not utf-8 \xc3("),        # not UTF-8
+        (b"d-1", json.dumps(big_valid).encode()),          # 10 MB, valid
+        (b"d-1", b"{" + b"x" * (10 * 2**20)),             # 10 MB, not JSON
+        (None, json.dumps(dict(good, value=2.5)).encode()),
+    ]
+    ku.produce(kafka_bootstrap, topic, messages)
+    lake = tmp_path / "lake"
+    result = ku.run(sluice_bin, ku.REFERENCE, ku.sluice_env(kafka_bootstrap, topic, ku.unique("odd"), lake),
+                    "--drain", "--stats", str(tmp_path / "stats.json"), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    stats = json.loads((tmp_path / "stats.json").read_text())
+    assert (stats["records_read"], stats["valid"], stats["invalid"]) == (7, 3, 4)
+    dead = ku.read_lake(lake, "dead_letter").sort_values("offset")
+    assert dead["offset"].tolist() == [1, 2, 3, 5]
+    assert all(len(reason) > 10 for reason in dead["reason"])
+    assert len(dead[dead["offset"] == 5]["raw"].iloc[0]) == 10 * 2**20 + 1  # kept whole
+    raw = ku.read_lake(lake, "raw")
+    assert sorted(raw["value"].tolist()) == [1.5, 1.5, 2.5]
+    assert raw["metadata"].str.len().max() > 10 * 2**20
+
+
+def test_unknown_topic_is_a_clear_error(sluice_bin, kafka_bootstrap, tmp_path):
+    env = ku.sluice_env(kafka_bootstrap, "no-such-topic", ku.unique("none"), tmp_path / "lake")
+    result = ku.run(sluice_bin, ku.REFERENCE, env, "--drain", cwd=tmp_path, timeout=120)
+    assert result.returncode == 2
+    assert "topic 'no-such-topic' does not exist" in result.stderr and "iot-aggregator.yaml:" in result.stderr
+
+
+def test_broker_down_at_start_fails_after_the_connect_timeout(sluice_bin, tmp_path):
+    pipeline = ku.pipeline_variant(tmp_path, connect_timeout="3 seconds")
+    env = ku.sluice_env("127.0.0.1:1", "iot-events", ku.unique("down"), tmp_path / "lake")
+    started = time.time()
+    result = ku.run(sluice_bin, pipeline, env, cwd=tmp_path, timeout=120)
+    elapsed = time.time() - started
+    assert result.returncode == 1, result.stderr
+    assert "cannot reach Kafka at 127.0.0.1:1 within 3 seconds" in result.stderr
+    assert "waiting for Kafka" in result.stderr  # it said it was retrying
+    assert 3 <= elapsed < 30
+
+
+def test_broker_restart_mid_run_loses_nothing(sluice_bin, kafka_bootstrap, tmp_path):
+    """Runs last in this module: it stops and starts the shared broker."""
+    script = str(ku.ROOT / "scripts" / "kafka-dev.sh")
+    events = tmp_path / "events.ndjson"
+    generate(sluice_bin, events, 40_000, seed=14)
+    messages = ku.iot_messages(events)
+    topic = ku.create_topic(kafka_bootstrap, 3, "bounce")
+    records = ku.produce(kafka_bootstrap, topic, messages[:20_000])
+    pipeline = ku.pipeline_variant(tmp_path, max_records=5_000, metadata=True)
+    group, lake = ku.unique("bounce"), tmp_path / "lake"
+    env = ku.sluice_env(kafka_bootstrap, topic, group, lake, interval=1)
+    log = tmp_path / "run.log"
+    with open(log, "w") as stderr:
+        process = subprocess.Popen([sluice_bin, "run", str(pipeline), "--stats", str(tmp_path / "stats.json")],
+                                   env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=stderr)
+        ku.wait_for_line(log, r"trigger 1 ")
+        subprocess.run([script, "stop"], check=True)
+        time.sleep(3)
+        subprocess.run([script, "start"], check=True)
+        records += ku.produce(kafka_bootstrap, topic, messages[20_000:])
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            committed, ends = ku.offsets(kafka_bootstrap, group, topic, 3)
+            if all(committed[p] >= 0 for p in committed) and sum(committed.values()) >= 30_000:
+                break
+            time.sleep(1)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(60) == 0, log.read_text()[-3000:]
+    drained = ku.run(sluice_bin, pipeline, env, "--drain", cwd=tmp_path)
+    assert drained.returncode == 0, drained.stderr[-3000:]
+    check_lake(lake, records, raw_has_positions=True)
