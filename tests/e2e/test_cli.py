@@ -137,3 +137,36 @@ def test_demo_runs_end_to_end(sluice_bin, tmp_path):
     assert "SLUICE SUMMARY" in result.stdout and "read_parquet(" in result.stdout
     aggregated = ds.dataset(tmp_path / "demo" / "lake" / "aggregated", format="parquet", partitioning="hive")
     assert aggregated.count_rows() > 0
+
+
+def test_dev_broker_produce_and_consume(sluice_bin, tmp_path):
+    """`sluice broker` on a fixed port, `sluice produce` into it (every scenario), and
+    `sluice consume` reading it back with partition, offset and key."""
+    port = 39391
+    broker = subprocess.Popen([sluice_bin, "broker", "--port", str(port), "--topic", "events", "--topic", "orders",
+                               "--partitions", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert "5 MiB per partition" in broker.stdout.readline() + broker.stdout.readline() + \
+            broker.stdout.readline() + broker.stdout.readline()
+        for scenario in ["iot", "clicks", "transactions", "ads"]:
+            produced = subprocess.run([sluice_bin, "produce", "--scenario", scenario, "--count", "500", "--to",
+                                       f"kafka://127.0.0.1:{port}/events"], capture_output=True, text=True)
+            assert produced.returncode == 0, produced.stderr
+            assert "500 delivered, 0 failed" in produced.stderr and "development broker" in produced.stderr
+        produced = subprocess.run([sluice_bin, "produce", "--scenario", "orders", "--count", "300", "--rate",
+                                   "3000/s", "--to", f"kafka://127.0.0.1:{port}/orders"], capture_output=True, text=True)
+        assert produced.returncode == 0 and "300 delivered" in produced.stderr, produced.stderr
+        consumed = subprocess.run([sluice_bin, "consume", f"kafka://127.0.0.1:{port}/orders", "--max-messages", "300"],
+                                  capture_output=True, text=True, timeout=60)
+        assert consumed.returncode == 0, consumed.stderr
+        lines = consumed.stdout.splitlines()
+        assert len(lines) == 300 and all(re.match(r"orders\[[01]\]@\d+ key=ord-\d{8} ", line) for line in lines)
+        assert any('"event_type":"order_created"' in line for line in lines)
+        missing = subprocess.run([sluice_bin, "produce", "--count", "1", "--to", f"kafka://127.0.0.1:{port}/nope"],
+                                 capture_output=True, text=True)
+        assert missing.returncode == 2 and "topic 'nope' does not exist" in missing.stderr
+        taken = subprocess.run([sluice_bin, "broker", "--port", str(port)], capture_output=True, text=True, timeout=30)
+        assert taken.returncode == 1 and f"cannot listen on 127.0.0.1:{port}" in taken.stderr
+    finally:
+        broker.send_signal(signal.SIGINT)
+        broker.wait(30)
