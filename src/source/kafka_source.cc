@@ -109,6 +109,10 @@ KafkaProperties KafkaSource::ConsumerProperties(const KafkaSourceOptions& option
       // Bounded memory: at most this much fetched ahead per partition.
       {"queued.max.messages.kbytes", "32768"},
   };
+  // Since 2.2, librdkafka postpones a partition's next fetch by this much whenever its
+  // local queue is over its thresholds (default 1 s); sluice drains a full queue in well
+  // under that, so the default leaves the consumer idle most of the time (4x slower).
+  if (rd_kafka_version() >= 0x020200ff) properties.emplace_back("fetch.queue.backoff.ms", "10");
   properties.insert(properties.end(), options.properties.begin(), options.properties.end());
   return properties;
 }
@@ -436,13 +440,23 @@ arrow::Result<bool> KafkaSource::Next(int64_t max_records, Duration timeout, Raw
                                   FormatDuration(options_.connect_timeout),
                                   " (is the group coordinator reachable?)");
   }
+  // rd_kafka_consume_batch_queue waits until it has *all* the messages asked for (or
+  // the timeout): take what is queued without waiting, and block only for the first
+  // message, when nothing is there.
   int wait_ms = static_cast<int>(std::max<int64_t>(0, timeout.count() / 1000));
   int64_t room = max_records;
+  bool got_any = false;
   while (room > 0) {
     const size_t want = static_cast<size_t>(std::min<int64_t>(room, kConsumeChunk));
     messages_.resize(want);
-    ssize_t n = rd_kafka_consume_batch_queue(queue_.get(), wait_ms, messages_.data(), want);
+    ssize_t n = rd_kafka_consume_batch_queue(queue_.get(), 0, messages_.data(), want);
+    if (n == 0 && !got_any && wait_ms > 0) {
+      n = rd_kafka_consume_batch_queue(queue_.get(), wait_ms, messages_.data(), 1);
+      wait_ms = 0;
+    }
     if (n < 0) return KafkaError(rd_kafka_last_error(), "cannot consume");
+    if (n == 0) break;
+    got_any = true;
     arrow::Status status = callback_error_;
     for (ssize_t i = 0; i < n; ++i) {
       rd_kafka_message_t* message = messages_[i];
@@ -478,8 +492,6 @@ arrow::Result<bool> KafkaSource::Next(int64_t max_records, Duration timeout, Raw
       rd_kafka_message_destroy(message);
     }
     if (!status.ok()) return status;
-    if (static_cast<size_t>(n) < want) break;  // the wait ran out: nothing more ready
-    wait_ms = 0;
   }
   return true;
 }
