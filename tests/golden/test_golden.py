@@ -119,8 +119,9 @@ def test_case(path, batch_size, sluice_bin, tmp_path):
     raw = re.sub(rb"\\x([0-9a-fA-F]{2})", lambda m: bytes([int(m.group(1), 16)]), text.encode("utf-8"))
     (tmp_path / "input.ndjson").write_bytes(raw)
     mode = case["options"].get("mode", "drain")
-    result = run_sluice(sluice_bin, tmp_path,
-                        ["run", "pipeline.yaml", f"--{mode}", "--batch-size", str(batch_size), "--stats", "stats.json"])
+    extra = case["options"].get("args", "").split()
+    result = run_sluice(sluice_bin, tmp_path, ["run", "pipeline.yaml", f"--{mode}", "--batch-size", str(batch_size),
+                                               "--stats", "stats.json", *extra])
     assert result.returncode == 0, f"sluice failed ({result.returncode}):\n{result.stderr}"
     out = tmp_path / "out"
     leftovers = [p for p in out.rglob("*") if p.name.endswith(".inprogress")] if out.exists() else []
