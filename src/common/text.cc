@@ -54,19 +54,29 @@ std::string Abbreviate(std::string_view bytes, size_t max_bytes) {
   return out;
 }
 
+void AppendValidUtf8(std::string_view bytes, std::string* out) {
+  for (size_t i = 0; i < bytes.size();) {
+    const size_t length = Utf8SequenceLength(bytes.substr(i));
+    if (length == 0) {
+      out->append("\ufffd");
+      ++i;
+    } else {
+      out->append(bytes.substr(i, length));
+      i += length;
+    }
+  }
+}
+
 void AppendJsonString(std::string_view bytes, std::string* out) {
   out->push_back('"');
   for (size_t i = 0; i < bytes.size();) {
     const unsigned char c = static_cast<unsigned char>(bytes[i]);
     if (c >= 0x80) {
-      const size_t length = Utf8SequenceLength(bytes.substr(i));
-      if (length == 0) {
-        out->append("\ufffd");
-        ++i;
-      } else {
-        out->append(bytes.substr(i, length));
-        i += length;
-      }
+      // A run of non-ASCII bytes: kept where valid UTF-8 (nothing to escape).
+      size_t end = i;
+      while (end < bytes.size() && static_cast<unsigned char>(bytes[end]) >= 0x80) ++end;
+      AppendValidUtf8(bytes.substr(i, end - i), out);
+      i = end;
       continue;
     }
     switch (c) {

@@ -12,6 +12,10 @@ namespace sluice {
 // The result is always valid UTF-8.
 std::string Abbreviate(std::string_view bytes, size_t max_bytes);
 
+// Appends `bytes` to `out` with every byte that is not part of a valid UTF-8 sequence
+// replaced by U+FFFD: the result is always valid UTF-8.
+void AppendValidUtf8(std::string_view bytes, std::string* out);
+
 // Appends `bytes` to `out` as a JSON string literal (with the quotes): quotes,
 // backslashes and control characters escaped, and every byte that is not part of a
 // valid UTF-8 sequence replaced by U+FFFD, so that the result is always valid JSON.

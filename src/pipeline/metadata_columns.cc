@@ -6,23 +6,6 @@
 #include "schema/schema.h"
 
 namespace sluice {
-namespace {
-
-// Valid UTF-8 is kept; every other byte becomes U+FFFD.
-void AppendUtf8(std::string_view bytes, std::string* out) {
-  for (size_t i = 0; i < bytes.size();) {
-    const size_t length = Utf8SequenceLength(bytes.substr(i));
-    if (length == 0) {
-      out->append("\ufffd");
-      ++i;
-    } else {
-      out->append(bytes.substr(i, length));
-      i += length;
-    }
-  }
-}
-
-}  // namespace
 
 arrow::Result<MetadataField> ParseMetadataField(std::string_view name) {
   if (name == "key") return MetadataField::kKey;
@@ -98,7 +81,7 @@ arrow::Result<std::shared_ptr<arrow::Array>> BuildMetadataColumn(MetadataField f
           continue;
         }
         text.clear();
-        AppendUtf8(*value, &text);  // headers are JSON already; keys may be any bytes
+        AppendValidUtf8(*value, &text);  // headers are JSON already; keys may be any bytes
         ARROW_RETURN_NOT_OK(builder.Append(text));
       }
       return builder.Finish();

@@ -342,24 +342,12 @@ arrow::Result<KafkaSourceSpec> ReadKafkaSource(const Reader& r, const YAML::Node
       return r.Error(node["connect_timeout"], what + ".connect_timeout must be positive");
   }
   if (node["properties"]) {
-    ARROW_RETURN_NOT_OK(r.ExpectMap(node["properties"], what + ".properties"));
-    for (const auto& entry : node["properties"]) {
-      KafkaPropertySpec property;
-      property.name = entry.first.as<std::string>();
-      property.line = Reader::Line(entry.first);
-      ARROW_ASSIGN_OR_RAISE(property.value, r.String(entry.second, what + ".properties." + property.name));
-      k.properties.push_back(std::move(property));
-    }
+    ARROW_ASSIGN_OR_RAISE(auto entries, r.Expressions(node["properties"], what + ".properties"));
+    for (auto& e : entries) k.properties.push_back({std::move(e.name), std::move(e.expression), e.line});
   }
   if (node["metadata"]) {
-    ARROW_RETURN_NOT_OK(r.ExpectMap(node["metadata"], what + ".metadata"));
-    for (const auto& entry : node["metadata"]) {
-      MetadataColumnSpec column;
-      column.column = entry.first.as<std::string>();
-      column.line = Reader::Line(entry.first);
-      ARROW_ASSIGN_OR_RAISE(column.field, r.String(entry.second, what + ".metadata." + column.column));
-      k.metadata.push_back(std::move(column));
-    }
+    ARROW_ASSIGN_OR_RAISE(auto entries, r.Expressions(node["metadata"], what + ".metadata"));
+    for (auto& e : entries) k.metadata.push_back({std::move(e.name), std::move(e.expression), e.line});
   }
   return k;
 }

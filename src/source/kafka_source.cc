@@ -300,19 +300,9 @@ arrow::Status KafkaSource::Assign(rd_kafka_topic_partition_list_t* partitions) {
   arrow::Status resolved = partitions->cnt > 0 ? ResolveStartOffsets(partitions) : arrow::Status::OK();
   // On a failure the partitions are taken anyway so that librdkafka's assignment stays
   // consistent; Next() returns the error and the run stops without committing them.
-  if (Cooperative(consumer_.get())) {
-    if (rd_kafka_error_t* e = rd_kafka_incremental_assign(consumer_.get(), partitions)) {
-      if (resolved.ok())
-        resolved = arrow::Status::IOError("cannot take the assigned partitions: ", rd_kafka_error_string(e));
-      rd_kafka_error_destroy(e);
-    }
-  } else {
-    rd_kafka_resp_err_t err = rd_kafka_assign(consumer_.get(), partitions);
-    if (err != RD_KAFKA_RESP_ERR_NO_ERROR && resolved.ok()) {
-      resolved = KafkaError(err, "cannot take the assigned partitions");
-    }
-  }
+  arrow::Status taken = ChangeAssignment(partitions, true);
   if (!resolved.ok()) return resolved;
+  ARROW_RETURN_NOT_OK(taken);
   if (partitions->cnt == 0) {
     spdlog::info("kafka: no new partitions assigned to this member of group '{}'", options_.group_id);
     return arrow::Status::OK();
@@ -366,16 +356,23 @@ arrow::Status KafkaSource::Revoke(rd_kafka_topic_partition_list_t* partitions) {
   } else if (!described.empty()) {
     spdlog::info("kafka: revoked {}", described);
   }
+  arrow::Status given_up = ChangeAssignment(partitions, false);
+  return status.ok() ? given_up : status;
+}
+
+arrow::Status KafkaSource::ChangeAssignment(rd_kafka_topic_partition_list_t* partitions, bool add) {
+  const char* what = add ? "cannot take the assigned partitions" : "cannot give partitions up";
   if (Cooperative(consumer_.get())) {
-    if (rd_kafka_error_t* e = rd_kafka_incremental_unassign(consumer_.get(), partitions)) {
-      if (status.ok())
-        status = arrow::Status::IOError("cannot give partitions up: ", rd_kafka_error_string(e));
-      rd_kafka_error_destroy(e);
-    }
-  } else {
-    rd_kafka_assign(consumer_.get(), nullptr);
+    rd_kafka_error_t* error = add ? rd_kafka_incremental_assign(consumer_.get(), partitions)
+                                  : rd_kafka_incremental_unassign(consumer_.get(), partitions);
+    if (error == nullptr) return arrow::Status::OK();
+    arrow::Status status = arrow::Status::IOError(what, ": ", rd_kafka_error_string(error));
+    rd_kafka_error_destroy(error);
+    return status;
   }
-  return status;
+  // Eager protocols (a user's partition.assignment.strategy): the whole assignment.
+  rd_kafka_resp_err_t err = rd_kafka_assign(consumer_.get(), add ? partitions : nullptr);
+  return err == RD_KAFKA_RESP_ERR_NO_ERROR ? arrow::Status::OK() : KafkaError(err, what);
 }
 
 KafkaSource::Partition* KafkaSource::Find(std::string_view topic, int32_t partition, bool create) {

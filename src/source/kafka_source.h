@@ -101,6 +101,9 @@ class KafkaSource final : public Source {
   static void OnError(rd_kafka_t* rk, int err, const char* reason, void* opaque);
   arrow::Status Assign(rd_kafka_topic_partition_list_t* partitions);
   arrow::Status Revoke(rd_kafka_topic_partition_list_t* partitions);
+  // Hands librdkafka a change of assignment (added or given up): incremental for the
+  // cooperative protocol, the whole assignment for eager ones.
+  arrow::Status ChangeAssignment(rd_kafka_topic_partition_list_t* partitions, bool add);
   arrow::Status ResolveStartOffsets(rd_kafka_topic_partition_list_t* partitions);
   arrow::Status CommitPartitions(const std::vector<Partition*>& partitions);
   Partition* Find(std::string_view topic, int32_t partition, bool create);

@@ -154,6 +154,16 @@ def read_lake(lake, output):
     return table.to_pandas()
 
 
+def start(sluice_bin, pipeline, env, workdir, name, *args):
+    """Starts `sluice run` in the background with --stats workdir/<name>.json and its log
+    in workdir/<name>.log; returns (process, log path)."""
+    log = workdir / f"{name}.log"
+    with open(log, "w") as stderr:
+        process = subprocess.Popen([sluice_bin, "run", str(pipeline), "--stats", str(workdir / f"{name}.json"), *args],
+                                   env=env, cwd=workdir, stdout=subprocess.DEVNULL, stderr=stderr)
+    return process, log
+
+
 def run(sluice_bin, pipeline, env, *args, cwd, timeout=600):
     return subprocess.run([sluice_bin, "run", str(pipeline), *args], env=env, cwd=cwd, capture_output=True,
                           text=True, timeout=timeout)

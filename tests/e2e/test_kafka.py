@@ -23,6 +23,15 @@ def generate(sluice_bin, path, count, seed):
                    capture_output=True)
 
 
+def load(sluice_bin, bootstrap, tmp_path, count, seed, partitions, prefix):
+    """`count` generated IoT events in a new topic of `partitions` partitions, keyed by
+    device: returns (topic, [(partition, offset, value)])."""
+    events = tmp_path / "events.ndjson"
+    generate(sluice_bin, events, count, seed)
+    topic = ku.create_topic(bootstrap, partitions, prefix)
+    return topic, ku.produce(bootstrap, topic, ku.iot_messages(events))
+
+
 def check_lake(lake, records, *, raw_has_positions=False):
     """The lake equals the model's result for `records` [(partition, offset, value)]:
     raw rows are the valid records, each once; windows each once and equal; dead
@@ -78,21 +87,15 @@ def test_reference_job_drains_kafka_into_the_lake(sluice_bin, kafka_bootstrap, l
 
 
 def test_sigterm_halfway_then_restart_loses_nothing(sluice_bin, kafka_bootstrap, tmp_path):
-    events = tmp_path / "events.ndjson"
-    generate(sluice_bin, events, 60_000, seed=12)
-    topic = ku.create_topic(kafka_bootstrap, 3, "restart")
-    records = ku.produce(kafka_bootstrap, topic, ku.iot_messages(events))
+    topic, records = load(sluice_bin, kafka_bootstrap, tmp_path, 60_000, 12, 3, "restart")
     # 10,000 records a trigger, a trigger a second: about six seconds of work.
     pipeline = ku.pipeline_variant(tmp_path, max_records=10_000, metadata=True)
     group, lake = ku.unique("restart"), tmp_path / "lake"
     env = ku.sluice_env(kafka_bootstrap, topic, group, lake, interval=1)
-    log = tmp_path / "first.log"
-    with open(log, "w") as stderr:
-        first = subprocess.Popen([sluice_bin, "run", str(pipeline), "--stats", str(tmp_path / "first.json")],
-                                 env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=stderr)
-        ku.wait_for_line(log, r"trigger 2 ")
-        first.send_signal(signal.SIGTERM)
-        assert first.wait(60) == 0, log.read_text()[-3000:]
+    first, log = ku.start(sluice_bin, pipeline, env, tmp_path, "first")
+    ku.wait_for_line(log, r"trigger 2 ")
+    first.send_signal(signal.SIGTERM)
+    assert first.wait(60) == 0, log.read_text()[-3000:]
     first_stats = json.loads((tmp_path / "first.json").read_text())
     assert 0 < first_stats["records_read"] < 60_000
     second = ku.run(sluice_bin, pipeline, env, "--drain", "--stats", str(tmp_path / "second.json"), cwd=tmp_path)
@@ -106,21 +109,16 @@ def test_sigterm_halfway_then_restart_loses_nothing(sluice_bin, kafka_bootstrap,
 
 
 def test_two_processes_in_one_group_share_six_partitions(sluice_bin, kafka_bootstrap, tmp_path):
-    events = tmp_path / "events.ndjson"
-    generate(sluice_bin, events, 120_000, seed=13)
-    topic = ku.create_topic(kafka_bootstrap, 6, "group")
-    records = ku.produce(kafka_bootstrap, topic, ku.iot_messages(events))
+    topic, records = load(sluice_bin, kafka_bootstrap, tmp_path, 120_000, 13, 6, "group")
     # 10,000 records a trigger, a trigger a second, per process.
     pipeline = ku.pipeline_variant(tmp_path, max_records=10_000, metadata=True)
     group, lake = ku.unique("group"), tmp_path / "lake"
     env = ku.sluice_env(kafka_bootstrap, topic, group, lake, interval=1)
-    logs = [tmp_path / "a.log", tmp_path / "b.log"]
-    processes = []
-    for index, log in enumerate(logs):
-        with open(log, "w") as stderr:
-            processes.append(subprocess.Popen(
-                [sluice_bin, "run", str(pipeline), "--stats", str(tmp_path / f"{index}.json")],
-                env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=stderr))
+    processes, logs = [], []
+    for index in range(2):
+        process, log = ku.start(sluice_bin, pipeline, env, tmp_path, str(index))
+        processes.append(process)
+        logs.append(log)
         if index == 0:
             ku.wait_for_line(log, r"trigger 2 ")  # the second joins while the first is busy
     ku.wait_for_line(logs[0], r"kafka: revoked")
@@ -204,23 +202,19 @@ def test_broker_restart_mid_run_loses_nothing(sluice_bin, kafka_bootstrap, tmp_p
     pipeline = ku.pipeline_variant(tmp_path, max_records=5_000, metadata=True)
     group, lake = ku.unique("bounce"), tmp_path / "lake"
     env = ku.sluice_env(kafka_bootstrap, topic, group, lake, interval=1)
-    log = tmp_path / "run.log"
-    with open(log, "w") as stderr:
-        process = subprocess.Popen([sluice_bin, "run", str(pipeline), "--stats", str(tmp_path / "stats.json")],
-                                   env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=stderr)
-        ku.wait_for_line(log, r"trigger 1 ")
-        subprocess.run([script, "stop"], check=True)
-        time.sleep(3)
-        subprocess.run([script, "start"], check=True)
-        records += ku.produce(kafka_bootstrap, topic, messages[20_000:])
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            committed, ends = ku.offsets(kafka_bootstrap, group, topic, 3)
-            if all(committed[p] >= 0 for p in committed) and sum(committed.values()) >= 30_000:
-                break
-            time.sleep(1)
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(60) == 0, log.read_text()[-3000:]
+    process, log = ku.start(sluice_bin, pipeline, env, tmp_path, "run")
+    ku.wait_for_line(log, r"trigger 1 ")
+    subprocess.run([script, "stop"], check=True)
+    time.sleep(3)
+    subprocess.run([script, "start"], check=True)
+    records += ku.produce(kafka_bootstrap, topic, messages[20_000:])
+    # Until every record is processed (see the two-process test).
+    deadline = time.time() + 120
+    while time.time() < deadline and ku.processed_until(kafka_bootstrap, group, topic, 3) != \
+            ku.offsets(kafka_bootstrap, group, topic, 3)[1]:
+        time.sleep(1)
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(60) == 0, log.read_text()[-3000:]
     drained = ku.run(sluice_bin, pipeline, env, "--drain", cwd=tmp_path)
     assert drained.returncode == 0, drained.stderr[-3000:]
     check_lake(lake, records, raw_has_positions=True)
