@@ -91,6 +91,26 @@ class RawBatch {
     metadata_.push_back(stored);
   }
 
+  // Keeps only the records whose position satisfies `keep` (their bytes stay in the
+  // buffer, unreferenced). Sources use it to drop records they must not return.
+  template <typename Keep>
+  void Retain(Keep keep) {
+    const bool with_metadata = has_metadata();
+    size_t out = 0;
+    for (size_t i = 0; i < begins_.size(); ++i) {
+      if (!keep(positions_[i])) continue;
+      begins_[out] = begins_[i];
+      lengths_[out] = lengths_[i];
+      positions_[out] = positions_[i];
+      if (with_metadata) metadata_[out] = metadata_[i];
+      ++out;
+    }
+    begins_.resize(out);
+    lengths_.resize(out);
+    positions_.resize(out);
+    if (with_metadata) metadata_.resize(out);
+  }
+
   size_t size() const { return begins_.size(); }
   bool empty() const { return begins_.empty(); }
   size_t byte_size() const { return size_; }

@@ -29,8 +29,12 @@ struct Pipe {
   int upstream = -1;
   std::string to_upstream;
   std::string to_client;
-  bool closing = false;
+  bool ended = false;   // one side closed: forward what is buffered, then close
+  bool failed = false;  // a write failed: close now
 };
+
+// A side is read only while the other side's buffer is small (backpressure).
+constexpr size_t kMaxBuffered = 1 << 20;
 
 // Reads what `from` has into `buffer`; false on EOF or error.
 bool ReadInto(int from, std::string* buffer) {
@@ -56,7 +60,7 @@ bool WriteFrom(int to, std::string* buffer) {
 }  // namespace
 
 arrow::Result<std::unique_ptr<TcpForwarder>> TcpForwarder::Start(int port, int target_port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) return arrow::Status::IOError("socket: ", std::strerror(errno));
   int one = 1;
   ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -99,8 +103,14 @@ void TcpForwarder::Loop() {
     fds.push_back({wake_fd_, POLLIN, 0});
     fds.push_back({listen_fd_, POLLIN, 0});
     for (const Pipe& p : pipes) {
-      fds.push_back({p.client, static_cast<short>(POLLIN | (p.to_client.empty() ? 0 : POLLOUT)), 0});
-      fds.push_back({p.upstream, static_cast<short>(POLLIN | (p.to_upstream.empty() ? 0 : POLLOUT)), 0});
+      const bool read_client = !p.ended && p.to_upstream.size() < kMaxBuffered;
+      const bool read_upstream = !p.ended && p.to_client.size() < kMaxBuffered;
+      fds.push_back({p.client,
+                     static_cast<short>((read_client ? POLLIN : 0) | (p.to_client.empty() ? 0 : POLLOUT)),
+                     0});
+      fds.push_back({p.upstream,
+                     static_cast<short>((read_upstream ? POLLIN : 0) | (p.to_upstream.empty() ? 0 : POLLOUT)),
+                     0});
     }
     if (::poll(fds.data(), fds.size(), -1) < 0) {
       if (errno == EINTR) continue;
@@ -111,15 +121,16 @@ void TcpForwarder::Loop() {
       Pipe& p = pipes[i];
       const pollfd& c = fds[2 + 2 * i];
       const pollfd& u = fds[3 + 2 * i];
-      bool ok = true;
-      if (c.revents & (POLLIN | POLLHUP | POLLERR)) ok &= ReadInto(p.client, &p.to_upstream);
-      if (u.revents & (POLLIN | POLLHUP | POLLERR)) ok &= ReadInto(p.upstream, &p.to_client);
-      ok &= WriteFrom(p.upstream, &p.to_upstream);
-      ok &= WriteFrom(p.client, &p.to_client);
-      p.closing = !ok;
+      if (!p.ended && (c.revents & (POLLIN | POLLHUP | POLLERR)))
+        p.ended |= !ReadInto(p.client, &p.to_upstream);
+      if (!p.ended && (u.revents & (POLLIN | POLLHUP | POLLERR)))
+        p.ended |= !ReadInto(p.upstream, &p.to_client);
+      p.failed |= !WriteFrom(p.upstream, &p.to_upstream);
+      p.failed |= !WriteFrom(p.client, &p.to_client);
     }
     for (size_t i = 0; i < pipes.size();) {
-      if (pipes[i].closing) {
+      const Pipe& p = pipes[i];
+      if (p.failed || (p.ended && p.to_client.empty() && p.to_upstream.empty())) {
         ::close(pipes[i].client);
         ::close(pipes[i].upstream);
         pipes[i] = std::move(pipes.back());
@@ -131,6 +142,7 @@ void TcpForwarder::Loop() {
     if (fds[1].revents & POLLIN) {
       int client = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
       if (client < 0) continue;
+      // A blocking connect, to the broker on the same host: it answers at once or fails.
       int upstream = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
       sockaddr_in target = Loopback(target_port_);
       if (upstream < 0 || ::connect(upstream, reinterpret_cast<sockaddr*>(&target), sizeof(target)) != 0) {
@@ -141,7 +153,7 @@ void TcpForwarder::Loop() {
       int one = 1;
       ::setsockopt(upstream, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
       ::setsockopt(client, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-      pipes.push_back(Pipe{client, upstream, {}, {}, false});
+      pipes.push_back(Pipe{client, upstream, {}, {}, false, false});
     }
   }
   for (Pipe& p : pipes) {

@@ -222,11 +222,13 @@ arrow::Result<Runner::ValidRows> Runner::Validate(const RawBatch& raw, int64_t n
   valid.record_index.reserve(n);
   for (int64_t row = 0; row < n; ++row) {
     bool keep = !rejected[row];
-    if (keep && !IsReplayed(decoded.record_index[row])) {
-      ++stats_.valid;
+    if (keep) {
+      // A replayed row was counted by an earlier run, but takes the same path.
+      const bool counted = !IsReplayed(decoded.record_index[row]);
+      stats_.valid += counted;
       if (passes_filter && !(passes_filter->IsValid(row) && passes_filter->Value(row))) {
         keep = false;
-        ++stats_.filtered;
+        stats_.filtered += counted;
       }
     }
     keep_builder.UnsafeAppend(keep);
@@ -356,7 +358,14 @@ arrow::Status Runner::WriteRejected(const RawBatch& raw, std::vector<Rejection>*
 
 arrow::Status Runner::EmitWindows(int64_t now) {
   if (!tracker_) return arrow::Status::OK();
-  const Watermark watermark = tracker_->Current();
+  Watermark watermark = tracker_->Current();
+  // While a partition is replaying, windows after its floor may still receive replayed
+  // records (its earlier owner dropped them unemitted): they wait for the replay to end,
+  // so that each is emitted once, complete.
+  for (const auto& [input, until] : replay_until_) {
+    const int64_t floor = tracker_->Floor(PartitionId(input));
+    if (floor < watermark.value()) watermark = Watermark(floor);
+  }
   for (auto& output : outputs_) {
     if (!output.aggregator) continue;
     ARROW_ASSIGN_OR_RAISE(auto windows, output.aggregator->Emit(watermark, now));
@@ -477,7 +486,10 @@ CommitPoint Runner::PlanCommit(PartitionId partition, KafkaOffset next) const {
   CommitPoint point{next, PartitionResume{next.value(), std::nullopt, std::nullopt}};
   if (tracker_) {
     point.resume.max_event_time = tracker_->MaxEventTime(partition);
-    if (emitted_watermark_ != kWatermarkMin.value()) point.resume.emitted_watermark = emitted_watermark_;
+    // Never below what an earlier owner emitted (this process's own watermark may be
+    // behind it, e.g. right after a restart).
+    const int64_t emitted = std::max(emitted_watermark_, tracker_->Floor(partition));
+    if (emitted != kWatermarkMin.value()) point.resume.emitted_watermark = emitted;
   }
   if (retained_) {
     if (auto first = retained_->First(partition); first && first->offset < next) {
@@ -607,12 +619,15 @@ arrow::Status Runner::Run(const std::atomic<bool>& stop) {
     if (clock_->MonotonicMicros() >= trigger_started_ + interval) ARROW_RETURN_NOT_OK(EndTrigger(false));
   }
   if (ended && options_.mode != RunMode::kOnce && tracker_) {
-    RefreshStats();  // keep the last event-time watermark for the summary
+    RefreshStats();         // keep the last event-time watermark for the summary
+    replay_until_.clear();  // the input is over: nothing can be replayed any more
     tracker_->Finish();
     ARROW_RETURN_NOT_OK(EmitWindows(clock_->NowMicros()));
   }
   if (!ended) spdlog::info("stopping: completing files");
   ARROW_RETURN_NOT_OK(EndTrigger(true));
+  // Open windows as the run leaves them (leaving a consumer group drops them below).
+  const int64_t open_windows = stats_.open_windows;
   // The source first: leaving a consumer group flushes and commits once more.
   ARROW_RETURN_NOT_OK(source_->Close());
   for (auto& output : outputs_) ARROW_RETURN_NOT_OK(output.sink->Close());
@@ -620,6 +635,7 @@ arrow::Status Runner::Run(const std::atomic<bool>& stop) {
     if (sink) ARROW_RETURN_NOT_OK(sink->Close());
   }
   RefreshStats();
+  stats_.open_windows = open_windows;
   stats_.cpu_seconds = CpuSeconds() - cpu_start;
   if (stats_.open_windows > 0) {
     spdlog::warn(

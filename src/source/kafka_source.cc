@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstring>
+#include <thread>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -16,6 +17,7 @@ namespace {
 // Requests made from the rebalance callback (committed offsets, watermarks, times)
 // wait this long for the broker.
 constexpr int kRequestTimeoutMs = 10'000;
+constexpr int kRequestAttempts = 4;
 // Messages taken from librdkafka per consume call.
 constexpr size_t kConsumeChunk = 8192;
 
@@ -152,10 +154,15 @@ arrow::Status KafkaSource::Connect() {
     const int64_t now = clock_->MonotonicMicros();
     const int wait_ms = static_cast<int>(std::clamp<int64_t>((deadline - now) / 1000, 100, 5000));
     auto listed = ListTopics(consumer_.get(), wait_ms);
+    rd_kafka_poll(consumer_.get(), 0);  // serves error callbacks (e.g. authentication)
     if (!callback_error_.ok()) return callback_error_;
     if (listed.ok()) {
       topics = std::move(*listed);
       break;
+    }
+    if (attempt == 0) {
+      spdlog::warn("waiting for Kafka at {}: {} (retrying for up to {})", options_.bootstrap_servers,
+                   listed.status().message(), FormatDuration(options_.connect_timeout));
     }
     if (options_.stop != nullptr && options_.stop->load()) {
       return arrow::Status::Cancelled("stopped while waiting for Kafka at ", options_.bootstrap_servers);
@@ -165,10 +172,6 @@ arrow::Status KafkaSource::Connect() {
                                     FormatDuration(options_.connect_timeout), ": ", listed.status().message(),
                                     "; check source.kafka.bootstrap_servers, that the brokers run, and the "
                                     "security properties (connect_timeout sets how long to wait)");
-    }
-    if (attempt == 0) {
-      spdlog::warn("waiting for Kafka at {}: {} (retrying for up to {})", options_.bootstrap_servers,
-                   listed.status().message(), FormatDuration(options_.connect_timeout));
     }
   }
   for (const auto& topic : options_.topics) {
@@ -185,8 +188,12 @@ arrow::Status KafkaSource::Connect() {
       rd_kafka_topic_partition_list_add(subscription.get(), topic.c_str(), RD_KAFKA_PARTITION_UA);
     }
   } else {
-    // librdkafka treats a subscription starting with ^ as a regular expression.
-    std::string regex = options_.pattern.front() == '^' ? options_.pattern : "^" + options_.pattern;
+    // librdkafka treats a subscription starting with ^ as a regular expression; the
+    // pattern must match whole topic names.
+    std::string pattern = options_.pattern;
+    if (pattern.front() == '^') pattern.erase(0, 1);
+    if (!pattern.empty() && pattern.back() == '$') pattern.pop_back();
+    std::string regex = "^(" + pattern + ")$";
     rd_kafka_topic_partition_list_add(subscription.get(), regex.c_str(), RD_KAFKA_PARTITION_UA);
   }
   rd_kafka_resp_err_t err = rd_kafka_subscribe(consumer_.get(), subscription.get());
@@ -238,24 +245,46 @@ void KafkaSource::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
 }
 
 arrow::Status KafkaSource::ResolveStartOffsets(rd_kafka_topic_partition_list_t* partitions) {
-  rd_kafka_resp_err_t err = rd_kafka_committed(consumer_.get(), partitions, kRequestTimeoutMs);
+  // Requests to the cluster, retried while their errors are transient (a broker
+  // restarting during the rebalance).
+  auto request = [&](const auto& call) {
+    rd_kafka_resp_err_t err = call();
+    for (int attempt = 1; attempt < kRequestAttempts && IsRetryableKafkaError(err); ++attempt) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(500 * attempt));
+      err = call();
+    }
+    return err;
+  };
+  rd_kafka_resp_err_t err =
+      request([&] { return rd_kafka_committed(consumer_.get(), partitions, kRequestTimeoutMs); });
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return KafkaError(err, "cannot read the committed offsets of group '" + options_.group_id + "'");
   }
   KafkaPartitionList by_time(rd_kafka_topic_partition_list_new(partitions->cnt));
   for (int i = 0; i < partitions->cnt; ++i) {
     rd_kafka_topic_partition_t& p = partitions->elems[i];
+    // Without its committed offset a partition would silently restart at `start`.
+    if (p.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return KafkaError(p.err,
+                        "cannot read the committed offset of " + sluice::PartitionName(p.topic, p.partition));
+    }
     Partition* state = Find(p.topic, p.partition, true);
     int64_t low = 0, high = 0;
-    err = rd_kafka_query_watermark_offsets(consumer_.get(), p.topic, p.partition, &low, &high,
-                                           kRequestTimeoutMs);
-    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      return KafkaError(err, "cannot read the offsets of " + sluice::PartitionName(p.topic, p.partition));
+    // The partition's first and end offsets: for a start without a committed offset, and
+    // for the end of a bounded run.
+    if (p.offset < 0 || options_.bounded) {
+      err = request([&] {
+        return rd_kafka_query_watermark_offsets(consumer_.get(), p.topic, p.partition, &low, &high,
+                                                kRequestTimeoutMs);
+      });
+      if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        return KafkaError(err, "cannot read the offsets of " + sluice::PartitionName(p.topic, p.partition));
+      }
     }
     state->end_offset = high;
     state->committed = p.offset >= 0 ? p.offset : -1;
     state->resume.reset();
-    state->committed_processed_until = -1;
+    state->committed_metadata.clear();
     if (p.metadata != nullptr) {
       spdlog::debug("kafka: {} committed at {} with '{}'", sluice::PartitionName(p.topic, p.partition),
                     p.offset,
@@ -264,7 +293,7 @@ arrow::Status KafkaSource::ResolveStartOffsets(rd_kafka_topic_partition_list_t* 
     if (p.offset >= 0 && p.metadata != nullptr && p.metadata_size > 0) {
       state->resume =
           DecodeCommitMetadata(std::string_view(static_cast<const char*>(p.metadata), p.metadata_size));
-      if (state->resume) state->committed_processed_until = state->resume->processed_until;
+      state->committed_metadata.assign(static_cast<const char*>(p.metadata), p.metadata_size);
     }
     if (p.offset >= 0) continue;  // the group's committed offset
     switch (options_.start) {
@@ -313,7 +342,7 @@ arrow::Status KafkaSource::Assign(rd_kafka_topic_partition_list_t* partitions) {
     const rd_kafka_topic_partition_t& p = partitions->elems[i];
     Partition* state = Find(p.topic, p.partition, true);
     state->assigned = true;
-    state->next_offset = p.offset;
+    state->next_offset = state->processed_offset = p.offset;
     state->at_end = options_.bounded && p.offset >= state->end_offset;
     assigned.push_back(AssignedPartition{state->id, state->resume});
     std::string how = state->committed >= 0 ? "committed" : StartName(options_);
@@ -338,11 +367,14 @@ arrow::Status KafkaSource::Revoke(rd_kafka_topic_partition_list_t* partitions) {
     revoked.push_back(state);
     ids.push_back(state->id);
   }
+  // Without a listener (the source is being destroyed, e.g. after a failed run) nothing
+  // is known to be durable: nothing is committed.
   arrow::Status status;
-  if (!lost) {
-    if (listener_) status = listener_->OnRevoking(ids);
+  if (!lost && listener_ != nullptr) {
+    status = listener_->OnRevoking(ids);
     if (status.ok()) status = CommitPartitions(revoked);
   }
+  revoked_in_next_ = true;
   if (listener_) listener_->OnRevoked(ids, lost);
   std::string described;
   for (Partition* state : revoked) {
@@ -430,6 +462,11 @@ arrow::Status KafkaSource::HandleMessageError(const rd_kafka_message_t& message)
 arrow::Result<bool> KafkaSource::Next(int64_t max_records, Duration timeout, RawBatch* batch) {
   batch->Clear();
   if (closed_) return false;
+  // Everything returned by earlier calls has been processed: it may be committed. What
+  // this call puts into `batch` may not, until the next call (a revocation inside this
+  // call commits processed_offset).
+  for (Partition* state : by_id_) state->processed_offset = state->next_offset;
+  revoked_in_next_ = false;
   if (!callback_error_.ok()) return callback_error_;
   if (options_.bounded && assigned_once_ && AllAtEnd()) return false;
   if (!assigned_once_ && clock_->MonotonicMicros() - started_ > options_.connect_timeout.count()) {
@@ -490,6 +527,10 @@ arrow::Result<bool> KafkaSource::Next(int64_t max_records, Duration timeout, Raw
     }
     if (!status.ok()) return status;
   }
+  if (revoked_in_next_) {
+    // Records fetched for partitions revoked during this call belong to their next owner.
+    batch->Retain([&](const RecordPosition& position) { return by_id_[position.input.value()]->assigned; });
+  }
   return true;
 }
 
@@ -497,16 +538,14 @@ arrow::Status KafkaSource::CommitPartitions(const std::vector<Partition*>& parti
   KafkaPartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size())));
   std::vector<std::pair<Partition*, CommitPoint>> planned;
   for (Partition* state : partitions) {
-    if (!state->assigned || state->next_offset < 0) continue;
-    CommitPoint point{KafkaOffset(state->next_offset), PartitionResume{state->next_offset, std::nullopt}};
-    if (listener_) point = listener_->PlanCommit(state->id, KafkaOffset(state->next_offset));
+    if (!state->assigned || state->processed_offset < 0) continue;
+    const KafkaOffset processed(state->processed_offset);
+    CommitPoint point{processed, PartitionResume{processed.value(), std::nullopt, std::nullopt}};
+    if (listener_) point = listener_->PlanCommit(state->id, processed);
     // Committed offsets only move forward; the metadata moves with the records processed.
     if (point.offset.value() < state->committed) point.offset = KafkaOffset(state->committed);
-    if (point.offset.value() == state->committed &&
-        point.resume.processed_until <= state->committed_processed_until) {
-      continue;
-    }
     const std::string metadata = EncodeCommitMetadata(point.resume);
+    if (point.offset.value() == state->committed && metadata == state->committed_metadata) continue;
     rd_kafka_topic_partition_t* entry =
         rd_kafka_topic_partition_list_add(list.get(), state->topic.c_str(), state->partition);
     entry->offset = point.offset.value();
@@ -520,7 +559,17 @@ arrow::Status KafkaSource::CommitPartitions(const std::vector<Partition*>& parti
   }
   if (planned.empty()) return arrow::Status::OK();
   rd_kafka_resp_err_t err = rd_kafka_commit(consumer_.get(), list.get(), 0);
-  for (int i = 0; err == RD_KAFKA_RESP_ERR_NO_ERROR && i < list->cnt; ++i) err = list->elems[i].err;
+  for (int i = 0; err == RD_KAFKA_RESP_ERR_NO_ERROR && i < list->cnt; ++i) {
+    const rd_kafka_topic_partition_t& entry = list->elems[i];
+    // A topic matching the pattern was deleted: nothing left to commit for it.
+    if (!options_.pattern.empty() && (entry.err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+                                      entry.err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC)) {
+      spdlog::warn("kafka: {} is gone; its offset was not committed",
+                   sluice::PartitionName(entry.topic, entry.partition));
+      continue;
+    }
+    err = entry.err;
+  }
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     if (IsRetryableKafkaError(err) || err == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS ||
         err == RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION || err == RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID) {
@@ -535,7 +584,7 @@ arrow::Status KafkaSource::CommitPartitions(const std::vector<Partition*>& parti
   }
   for (auto& [state, point] : planned) {
     state->committed = point.offset.value();
-    state->committed_processed_until = point.resume.processed_until;
+    state->committed_metadata = EncodeCommitMetadata(point.resume);
   }
   ++stats_.commits;
   return arrow::Status::OK();
@@ -545,13 +594,15 @@ arrow::Status KafkaSource::Commit() {
   if (closed_) return arrow::Status::OK();
   std::vector<Partition*> assigned;
   for (auto& [key, state] : partitions_) {
-    if (state->assigned) assigned.push_back(state.get());
+    if (!state->assigned) continue;
+    state->processed_offset = state->next_offset;  // the pipeline commits after processing
+    assigned.push_back(state.get());
   }
   return CommitPartitions(assigned);
 }
 
 arrow::Status KafkaSource::Close() {
-  if (closed_) return arrow::Status::OK();
+  if (closed_ || !consumer_) return arrow::Status::OK();
   // Leaves the group: the revoke callback runs (listener flushes, offsets committed).
   rd_kafka_resp_err_t err = rd_kafka_consumer_close(consumer_.get());
   closed_ = true;

@@ -86,9 +86,10 @@ class KafkaSource final : public Source {
     int32_t partition = 0;
     PartitionId id{0};
     bool assigned = false;
-    int64_t next_offset = -1;  // offset after the last record returned; -1 unknown
-    int64_t committed = -1;    // last offset committed (by this process, or found at assignment)
-    int64_t committed_processed_until = -1;
+    int64_t next_offset = -1;               // offset after the last record put into a batch; -1 unknown
+    int64_t processed_offset = -1;          // ... into a batch that the pipeline has processed
+    int64_t committed = -1;                 // last offset committed (by this process, or found at assignment)
+    std::string committed_metadata;         // the metadata of the last commit
     std::optional<PartitionResume> resume;  // found with the committed offset at assignment
     int64_t end_offset = -1;                // bounded: the high watermark at assignment
     bool at_end = false;                    // bounded: reached end_offset (or partition EOF)
@@ -119,6 +120,7 @@ class KafkaSource final : public Source {
   std::vector<Partition*> by_id_;  // PartitionId -> partition
   arrow::Status callback_error_;   // set inside librdkafka callbacks, returned by Next
   bool assigned_once_ = false;
+  bool revoked_in_next_ = false;  // a revocation happened inside the current Next()
   bool closed_ = false;
   int64_t started_ = 0;
   int64_t last_error_log_ = 0;  // monotonic time of the last transport warning

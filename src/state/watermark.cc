@@ -57,6 +57,13 @@ void WatermarkTracker::RestorePartition(PartitionId partition, std::optional<int
   p->floor = std::max(p->floor, floor);
 }
 
+int64_t WatermarkTracker::Floor(PartitionId partition) const {
+  for (const auto& p : partitions_) {
+    if (p.id == partition.value()) return p.floor;
+  }
+  return kWatermarkMin.value();
+}
+
 void WatermarkTracker::RemovePartition(PartitionId partition) {
   Current();  // fold the departing partition into the monotone pipeline watermark first
   last_ = nullptr;

@@ -46,6 +46,9 @@ class WatermarkTracker {
   // which the earlier owner emitted windows).
   void RestorePartition(PartitionId partition, std::optional<int64_t> max_event_time, int64_t floor);
 
+  // The floor of a partition (kWatermarkMin unless restored with one).
+  int64_t Floor(PartitionId partition) const;
+
   // Forgets a partition (a Kafka partition revoked from this process): it no longer
   // holds the pipeline watermark back. The pipeline watermark never moves back.
   void RemovePartition(PartitionId partition);
