@@ -154,6 +154,20 @@ def read_lake(lake, output):
     return table.to_pandas()
 
 
+# Background processes started by start(), stopped after each test even when it fails
+# (see stop_started).
+STARTED = []
+
+
+def stop_started():
+    """Kills what start() left running (a test that failed before stopping it)."""
+    while STARTED:
+        process = STARTED.pop()
+        if process.poll() is None:
+            process.kill()
+            process.wait(30)
+
+
 def start(sluice_bin, pipeline, env, workdir, name, *args):
     """Starts `sluice run` in the background with --stats workdir/<name>.json and its log
     in workdir/<name>.log; returns (process, log path)."""
@@ -161,6 +175,7 @@ def start(sluice_bin, pipeline, env, workdir, name, *args):
     with open(log, "w") as stderr:
         process = subprocess.Popen([sluice_bin, "run", str(pipeline), "--stats", str(workdir / f"{name}.json"), *args],
                                    env=env, cwd=workdir, stdout=subprocess.DEVNULL, stderr=stderr)
+    STARTED.append(process)
     return process, log
 
 

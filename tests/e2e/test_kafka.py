@@ -7,7 +7,6 @@ import signal
 import subprocess
 import time
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -15,6 +14,12 @@ import kafka_util as ku
 import reference_model
 
 COUNT = int(os.environ.get("SLUICE_KAFKA_E2E_EVENTS", "200000"))
+
+
+@pytest.fixture(autouse=True)
+def no_leftover_processes():
+    yield
+    ku.stop_started()
 
 
 def generate(sluice_bin, path, count, seed):
