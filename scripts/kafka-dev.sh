@@ -21,8 +21,11 @@ CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/sluice
 KAFKA_VERSION=$(grep -A1 '<artifactId>kafka_2.13</artifactId>' "$ROOT/scripts/kafka/pom.xml" |
   sed -n 's:.*<version>\(.*\)</version>.*:\1:p')
 LIBS=$CACHE/kafka-$KAFKA_VERSION/libs
+NAME=kafka-dev
 PIDFILE=$DATA/broker.pid
 LOG=$DATA/broker.log
+# shellcheck source=lib/service.sh
+. "$ROOT/scripts/lib/service.sh"
 
 fetch_jars() {
   [[ -f $LIBS/.complete ]] && return
@@ -37,13 +40,11 @@ fetch_jars() {
   touch "$LIBS/.complete"
 }
 
-running() { [[ -f $PIDFILE ]] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
-
 JAVA_OPTS=(-Xms128m "-Xmx$HEAP" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true
   "-Dlog4j.configuration=file:$ROOT/scripts/kafka/log4j.properties" -cp "$LIBS/*")
 
 start() {
-  if running; then
+  if service_running; then
     echo "kafka-dev: already running on 127.0.0.1:$PORT (pid $(cat "$PIDFILE"))" >&2
     return
   fi
@@ -59,47 +60,17 @@ start() {
       exit 1
     }
   fi
-  : > "$LOG"
-  nohup java "${JAVA_OPTS[@]}" kafka.Kafka "$DATA/server.properties" >> "$LOG" 2>&1 < /dev/null &
-  echo $! > "$PIDFILE"
-  disown
-  for _ in $(seq 1 600); do
-    if grep -q "Kafka Server started" "$LOG"; then
-      echo "kafka-dev: Apache Kafka $KAFKA_VERSION on 127.0.0.1:$PORT (data in $DATA)" >&2
-      return
-    fi
-    if ! running; then
-      echo "kafka-dev: the broker exited during start-up; its log ($LOG):" >&2
-      tail -30 "$LOG" >&2
-      exit 1
-    fi
-    sleep 0.1
-  done
-  echo "kafka-dev: the broker did not start within 60 s; its log ($LOG):" >&2
-  tail -30 "$LOG" >&2
-  exit 1
-}
-
-stop() {
-  running || return 0
-  local pid
-  pid=$(cat "$PIDFILE")
-  kill "$pid"
-  for _ in $(seq 1 300); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -9 "$pid" 2>/dev/null || true
-  rm -f "$PIDFILE"
-  echo "kafka-dev: stopped" >&2
+  service_launch java "${JAVA_OPTS[@]}" kafka.Kafka "$DATA/server.properties"
+  service_await 60 grep -q "Kafka Server started" "$LOG"
+  echo "kafka-dev: Apache Kafka $KAFKA_VERSION on 127.0.0.1:$PORT (data in $DATA)" >&2
 }
 
 case ${1:-} in
   start) start ;;
-  stop) stop ;;
-  clean) stop && rm -rf "$DATA" ;;
+  stop) service_stop 30 ;;
+  clean) service_stop 30 && rm -rf "$DATA" ;;
   bootstrap) echo "127.0.0.1:$PORT" ;;
-  status) running ;;
+  status) service_running ;;
   fetch) fetch_jars ;;
   *)
     sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' >&2

@@ -21,8 +21,11 @@ MINIO_BIN=$CACHE/minio-$MINIO_VERSION
 MINIO=$MINIO_BIN/minio
 ACCESS_KEY=sluice-test
 SECRET_KEY=sluice-test-secret
+NAME=s3-dev
 PIDFILE=$DATA/minio.pid
 LOG=$DATA/minio.log
+# shellcheck source=lib/service.sh
+. "$(dirname "$0")/lib/service.sh"
 
 build() {
   [[ -x $MINIO ]] && return
@@ -35,62 +38,29 @@ build() {
   GOMODCACHE=$CACHE/mod GOBIN=$MINIO_BIN GOFLAGS=-mod=mod go install "github.com/minio/minio@$MINIO_VERSION" >&2
 }
 
-running() { [[ -f $PIDFILE ]] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
-
 start() {
-  if running; then
+  if service_running; then
     echo "s3-dev: already running on 127.0.0.1:$PORT" >&2
     return
   fi
   build
   mkdir -p "$DATA/data"
-  : > "$LOG"
-  MINIO_ROOT_USER=$ACCESS_KEY MINIO_ROOT_PASSWORD=$SECRET_KEY MINIO_BROWSER=off \
-    nohup "$MINIO" server --quiet --address "127.0.0.1:$PORT" --console-address "127.0.0.1:$((PORT + 1))" \
-    "$DATA/data" >> "$LOG" 2>&1 < /dev/null &
-  echo $! > "$PIDFILE"
-  disown
-  for _ in $(seq 1 300); do
-    if curl -sf "http://127.0.0.1:$PORT/minio/health/ready" > /dev/null; then
-      echo "s3-dev: MinIO on http://127.0.0.1:$PORT (data in $DATA)" >&2
-      return
-    fi
-    if ! running; then
-      echo "s3-dev: MinIO exited during start-up; its log ($LOG):" >&2
-      tail -30 "$LOG" >&2
-      exit 1
-    fi
-    sleep 0.1
-  done
-  echo "s3-dev: MinIO did not start within 30 s; its log ($LOG):" >&2
-  tail -30 "$LOG" >&2
-  exit 1
-}
-
-stop() {
-  running || return 0
-  local pid
-  pid=$(cat "$PIDFILE")
-  kill "$pid"
-  for _ in $(seq 1 100); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -9 "$pid" 2>/dev/null || true
-  rm -f "$PIDFILE"
-  echo "s3-dev: stopped" >&2
+  service_launch env MINIO_ROOT_USER=$ACCESS_KEY MINIO_ROOT_PASSWORD=$SECRET_KEY MINIO_BROWSER=off \
+    "$MINIO" server --quiet --address "127.0.0.1:$PORT" --console-address "127.0.0.1:$((PORT + 1))" "$DATA/data"
+  service_await 30 curl -sf -o /dev/null "http://127.0.0.1:$PORT/minio/health/ready"
+  echo "s3-dev: MinIO on http://127.0.0.1:$PORT (data in $DATA)" >&2
 }
 
 case ${1:-} in
   start) start ;;
-  stop) stop ;;
-  clean) stop && rm -rf "$DATA" ;;
+  stop) service_stop 10 ;;
+  clean) service_stop 10 && rm -rf "$DATA" ;;
   env)
     echo "AWS_ENDPOINT=http://127.0.0.1:$PORT"
     echo "AWS_ACCESS_KEY_ID=$ACCESS_KEY"
     echo "AWS_SECRET_ACCESS_KEY=$SECRET_KEY"
     ;;
-  status) running ;;
+  status) service_running ;;
   build) build ;;
   *)
     sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//' >&2

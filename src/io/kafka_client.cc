@@ -32,7 +32,7 @@ bool IsSecretKafkaProperty(std::string_view name) {
   for (auto marker : kMarkers) {
     if (lower.find(marker) != std::string::npos) return true;
   }
-  return lower == "sasl.oauthbearer.config" || lower == "ssl.key.pem" || lower == "ssl_key";
+  return lower == "sasl.oauthbearer.config";
 }
 
 std::string DescribeKafkaProperties(const KafkaProperties& properties) {

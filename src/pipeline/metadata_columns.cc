@@ -7,6 +7,11 @@
 
 namespace sluice {
 
+bool IsMessageMetadata(MetadataField field) {
+  return field == MetadataField::kKey || field == MetadataField::kTimestamp ||
+         field == MetadataField::kHeaders;
+}
+
 arrow::Result<MetadataField> ParseMetadataField(std::string_view name) {
   if (name == "key") return MetadataField::kKey;
   if (name == "topic") return MetadataField::kTopic;

@@ -30,6 +30,10 @@ struct MetadataColumn {
   MetadataField field;
 };
 
+// Whether the field comes from the message itself (key, timestamp, headers) rather than
+// from the record's position (topic, partition, offset).
+bool IsMessageMetadata(MetadataField field);
+
 // "key" -> kKey, ...; fails naming the allowed fields.
 arrow::Result<MetadataField> ParseMetadataField(std::string_view name);
 std::shared_ptr<arrow::DataType> MetadataFieldType(MetadataField field);

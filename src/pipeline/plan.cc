@@ -165,6 +165,7 @@ arrow::Result<Plan> MakePlan(PipelineSpec spec) {
 
   if (spec.source.kafka) {
     ARROW_ASSIGN_OR_RAISE(plan.kafka, MakeKafkaOptions(spec));
+    plan.kafka->metadata = false;  // unless a column below needs the message's own metadata
     for (const auto& m : spec.source.kafka->metadata) {
       auto field = ParseMetadataField(m.field);
       if (!field.ok()) {
@@ -178,6 +179,7 @@ arrow::Result<Plan> MakePlan(PipelineSpec spec) {
       ARROW_ASSIGN_OR_RAISE(
           schema, schema->AddField(schema->num_fields(), arrow::field(m.column, MetadataFieldType(*field))));
       plan.metadata_columns.push_back({m.column, *field});
+      plan.kafka->metadata |= IsMessageMetadata(*field);
     }
   }
 

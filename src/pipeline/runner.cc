@@ -133,9 +133,9 @@ void Runner::Reject(const RawBatch& raw, Rejection rejection, std::vector<Reject
     const RecordPosition& position = raw.position(rejection.record);
     // Kafka records read "topic[partition]@offset", file records "path:line".
     const std::string where =
-        raw.has_metadata() ? fmt::format("{}[{}]@{}", raw.source_name(rejection.record), position.partition,
-                                         position.offset.value())
-                           : fmt::format("{}:{}", raw.source_name(rejection.record), position.offset.value());
+        retained_ ? fmt::format("{}[{}]@{}", raw.source_name(rejection.record), position.partition,
+                                position.offset.value())
+                  : fmt::format("{}:{}", raw.source_name(rejection.record), position.offset.value());
     spdlog::log(logged_rejections_ <= 5 ? spdlog::level::warn : spdlog::level::debug, "{} {}: {}",
                 rejection.stage == Stage::kLate ? "late" : "dead letter", where, rejection.reason);
     if (logged_rejections_ == 5)

@@ -124,7 +124,7 @@ class Runner final : private PartitionListener {
   std::unique_ptr<Source> source_;
   std::unique_ptr<JsonDecoder> decoder_;
   std::unique_ptr<WatermarkTracker> tracker_;
-  std::unique_ptr<RetainedOffsets> retained_;  // sources that commit (Kafka) only
+  std::unique_ptr<RetainedOffsets> retained_;  // set exactly when the source is Kafka (it commits)
   struct Activity {
     int64_t last_arrival = 0;  // monotonic time of the partition's last record (or assignment)
     bool idle = false;

@@ -44,6 +44,19 @@ std::string HeadersJson(rd_kafka_message_t* message, bool* present) {
   return json;
 }
 
+// Records the message's key, timestamp and headers for the record just appended.
+void AppendMessageMetadata(rd_kafka_message_t* message, RawBatch* batch) {
+  RecordMetadata metadata;
+  if (message->key) metadata.key = std::string_view(static_cast<const char*>(message->key), message->key_len);
+  rd_kafka_timestamp_type_t type;
+  const int64_t timestamp_ms = rd_kafka_message_timestamp(message, &type);
+  if (timestamp_ms >= 0) metadata.timestamp = timestamp_ms * 1000;
+  bool has_headers = false;
+  const std::string headers = HeadersJson(message, &has_headers);
+  if (has_headers) metadata.headers = headers;
+  batch->AppendMetadata(metadata);
+}
+
 std::string StartName(const KafkaSourceOptions& options) {
   switch (options.start) {
     case KafkaSourceOptions::Start::kEarliest:
@@ -506,16 +519,7 @@ arrow::Result<bool> KafkaSource::Next(int64_t max_records, Duration timeout, Raw
                                  message->payload ? message->len : 0);
           batch->Append(value,
                         RecordPosition{source, message->partition, KafkaOffset(message->offset), state->id});
-          RecordMetadata metadata;
-          if (message->key)
-            metadata.key = std::string_view(static_cast<const char*>(message->key), message->key_len);
-          rd_kafka_timestamp_type_t type;
-          int64_t timestamp_ms = rd_kafka_message_timestamp(message, &type);
-          if (timestamp_ms >= 0) metadata.timestamp = timestamp_ms * 1000;
-          bool has_headers = false;
-          std::string headers = HeadersJson(message, &has_headers);
-          if (has_headers) metadata.headers = headers;
-          batch->AppendMetadata(metadata);
+          if (options_.metadata) AppendMessageMetadata(message, batch);
           state->next_offset = message->offset + 1;
           if (options_.bounded && state->next_offset >= state->end_offset) state->at_end = true;
           ++stats_.records;

@@ -38,6 +38,9 @@ struct KafkaSourceOptions {
   // Bounded (--once, --drain): read each assigned partition up to its end offset at
   // assignment time, then report the end of input.
   bool bounded = false;
+  // Record each message's key, timestamp and headers (RawBatch::metadata); pipelines turn
+  // it off unless a metadata column needs them (it costs a copy per message).
+  bool metadata = true;
   // When set (a signal handler's flag), waiting for brokers at start-up ends early.
   const std::atomic<bool>* stop = nullptr;
 };
@@ -56,8 +59,8 @@ struct KafkaSourceOptions {
 // (EncodeCommitMetadata), handed back to the listener when a partition is assigned.
 //
 // Each record carries its topic, partition and offset (RecordPosition; `input` is a
-// process-wide id per (topic, partition)) and its key, timestamp and headers
-// (RawBatch::metadata). A tombstone (null value) arrives as an empty record.
+// process-wide id per (topic, partition)) and, with `metadata`, its key, timestamp and
+// headers (RawBatch::metadata). A tombstone (null value) arrives as an empty record.
 //
 // Errors: an unknown topic, bad credentials or a bad property stop the run (kInvalid);
 // brokers unreachable for longer than connect_timeout at start-up fail it; transient
