@@ -38,27 +38,37 @@ format:
 format-check: deps
 	@scripts/format.sh check
 
+# Tests that need a real S3-compatible server get MinIO (scripts/s3-dev.sh) on its own
+# port and data directory, started by each target that needs it and removed afterwards,
+# pass or fail.
+TEST_S3 := SLUICE_S3_PORT=39910 SLUICE_S3_DIR=/tmp/sluice-test-s3
+TEST_S3_ENV := $(TEST_S3) SLUICE_TEST_S3_ENDPOINT=http://127.0.0.1:39910 SLUICE_TEST_S3_REQUIRED=1
+
 test-unit: build
-	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
+	@$(TEST_S3) scripts/s3-dev.sh clean && $(TEST_S3) scripts/s3-dev.sh start
+	@$(TEST_S3_ENV) ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS); rc=$$?; \
+	  $(TEST_S3) scripts/s3-dev.sh clean; exit $$rc
 
 test-golden: build
 	SLUICE_BIN=$(CURDIR)/$(BUILD_DIR)/sluice $(PYTHON) -m pytest -q tests/golden
 
-# The end-to-end suite runs against a real Apache Kafka broker (scripts/kafka-dev.sh),
-# started here on its own port and data directory and stopped afterwards, pass or fail.
-E2E_KAFKA_PORT ?= 39192
+# The end-to-end suite runs against a real Apache Kafka broker (scripts/kafka-dev.sh) and
+# MinIO, started here on their own ports and data directories and removed afterwards,
+# pass or fail.
+TEST_KAFKA := SLUICE_KAFKA_PORT=39192 SLUICE_KAFKA_DIR=/tmp/sluice-e2e-kafka
 test-e2e: build
-	@SLUICE_KAFKA_PORT=$(E2E_KAFKA_PORT) SLUICE_KAFKA_DIR=/tmp/sluice-e2e-kafka scripts/kafka-dev.sh clean
-	@SLUICE_KAFKA_PORT=$(E2E_KAFKA_PORT) SLUICE_KAFKA_DIR=/tmp/sluice-e2e-kafka scripts/kafka-dev.sh start
-	@SLUICE_KAFKA_PORT=$(E2E_KAFKA_PORT) SLUICE_KAFKA_DIR=/tmp/sluice-e2e-kafka \
-	  SLUICE_BIN=$(CURDIR)/$(BUILD_DIR)/sluice $(PYTHON) -m pytest -q tests/e2e; rc=$$?; \
-	  SLUICE_KAFKA_PORT=$(E2E_KAFKA_PORT) SLUICE_KAFKA_DIR=/tmp/sluice-e2e-kafka scripts/kafka-dev.sh clean; exit $$rc
+	@$(TEST_KAFKA) scripts/kafka-dev.sh clean && $(TEST_KAFKA) scripts/kafka-dev.sh start
+	@$(TEST_S3) scripts/s3-dev.sh clean && $(TEST_S3) scripts/s3-dev.sh start
+	@$(TEST_KAFKA) $(TEST_S3) SLUICE_BIN=$(CURDIR)/$(BUILD_DIR)/sluice $(PYTHON) -m pytest -q tests/e2e; rc=$$?; \
+	  $(TEST_KAFKA) scripts/kafka-dev.sh clean; $(TEST_S3) scripts/s3-dev.sh clean; exit $$rc
 
 # The sanitizer build runs the unit tests and the golden suite (the 1M-event end-to-end
 # test would take minutes under ASan and adds no coverage the golden suite lacks).
 test-asan: build-asan
-	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	  ctest --test-dir $(ASAN_DIR) --output-on-failure -j $(JOBS)
+	@$(TEST_S3) scripts/s3-dev.sh clean && $(TEST_S3) scripts/s3-dev.sh start
+	@$(TEST_S3_ENV) ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --test-dir $(ASAN_DIR) --output-on-failure -j $(JOBS); rc=$$?; \
+	  $(TEST_S3) scripts/s3-dev.sh clean; exit $$rc
 	ASAN_OPTIONS=detect_leaks=1 SLUICE_BIN=$(CURDIR)/$(ASAN_DIR)/sluice \
 	  $(PYTHON) -m pytest -q tests/golden
 

@@ -61,3 +61,7 @@ if [[ ! -f $STAMP ]] || ! cmp -s scripts/requirements.txt "$STAMP"; then
   .venv/bin/pip install -q --disable-pip-version-check -r scripts/requirements.txt
   cp scripts/requirements.txt "$STAMP"
 fi
+
+# The S3-compatible server of the tests and benchmarks (MinIO, built once from the Go
+# module proxy into ~/.cache/sluice/go).
+scripts/s3-dev.sh build

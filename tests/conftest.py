@@ -1,6 +1,7 @@
-"""Shared fixtures: the sluice binary under test (SLUICE_BIN, default build/sluice) and a
-real Apache Kafka broker (scripts/kafka-dev.sh; `make test` starts it, a plain pytest run
-starts and stops one itself)."""
+"""Shared fixtures: the sluice binary under test (SLUICE_BIN, default build/sluice), a
+real Apache Kafka broker (scripts/kafka-dev.sh) and a real S3-compatible server (MinIO,
+scripts/s3-dev.sh). `make test` starts the servers on ports of their own; a plain pytest
+run starts and stops them itself when none runs."""
 import os
 import pathlib
 import subprocess
@@ -27,5 +28,21 @@ def kafka_bootstrap() -> str:
         subprocess.run([script, "start"], check=True)
     bootstrap = subprocess.run([script, "bootstrap"], check=True, capture_output=True, text=True).stdout.strip()
     yield bootstrap
+    if started_here:
+        subprocess.run([script, "stop"], check=True)
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> dict:
+    """A running MinIO: {"endpoint": "http://127.0.0.1:PORT", "access_key", "secret_key"}
+    (SLUICE_S3_PORT and SLUICE_S3_DIR choose the instance, as for scripts/s3-dev.sh)."""
+    script = str(ROOT / "scripts" / "s3-dev.sh")
+    started_here = subprocess.run([script, "status"]).returncode != 0
+    if started_here:
+        subprocess.run([script, "start"], check=True)
+    lines = subprocess.run([script, "env"], check=True, capture_output=True, text=True).stdout.split()
+    values = dict(line.split("=", 1) for line in lines)
+    yield {"endpoint": values["AWS_ENDPOINT"], "access_key": values["AWS_ACCESS_KEY_ID"],
+           "secret_key": values["AWS_SECRET_ACCESS_KEY"]}
     if started_here:
         subprocess.run([script, "stop"], check=True)

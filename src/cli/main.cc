@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <iostream>
 
+#include <arrow/filesystem/s3fs.h>
 #include <unistd.h>
 #include <CLI/CLI.hpp>
 
@@ -28,9 +29,21 @@ void InstallSignalHandlers() {
   sigaction(SIGTERM, &action, nullptr);
 }
 
+int RunVerb(int argc, char** argv);
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  const int code = RunVerb(argc, argv);
+  // Arrow's S3 support must be shut down before static destruction, after every S3
+  // filesystem is gone (each verb's objects are).
+  if (arrow::fs::IsS3Initialized()) (void)arrow::fs::FinalizeS3();
+  return code;
+}
+
+namespace {
+
+int RunVerb(int argc, char** argv) {
   using namespace sluice;
   CLI::App app{
       "sluice: stream events from Kafka or files into a Parquet data lake, with validation,\n"
@@ -140,3 +153,5 @@ int main(int argc, char** argv) {
   if (*demo_cmd) return DemoCommand(demo, g_stop);
   return 2;
 }
+
+}  // namespace

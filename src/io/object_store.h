@@ -1,68 +1,53 @@
 #pragma once
 
 #include <memory>
-#include <mutex>
-#include <set>
 #include <string>
 
-#include <arrow/filesystem/filesystem.h>
 #include <arrow/io/interfaces.h>
 #include <arrow/result.h>
 #include <arrow/status.h>
+#include <arrow/util/future.h>
 
 namespace sluice {
 
-// A file being written that becomes visible under its final path only when committed:
+// A file being written that becomes visible under its final path only when published:
 // readers see either nothing or the whole file, never a part of it.
 //
-// Lifecycle: write to stream(), then exactly one of Commit() or Abort(). Destroying an
-// uncommitted file aborts it. Not thread-safe.
+// Lifecycle: write to stream(), then exactly one of Commit() or Abort(). Destroying a
+// file before either aborts it. Closing stream() (as a Parquet writer does) only ends
+// the writing; it publishes nothing. Used by one thread at a time.
 class StagedFile {
  public:
   virtual ~StagedFile() = default;
   virtual arrow::io::OutputStream* stream() = 0;
   // Bytes written so far.
   virtual int64_t bytes_written() const = 0;
-  virtual arrow::Status Commit() = 0;
+  // Starts publishing the file; the future completes once it is visible, or fails
+  // with a message naming the file, the cause and the fix (nothing is visible then).
+  // Local files are published before Commit returns; S3 uploads finish in the
+  // background. The StagedFile may be destroyed while publishing goes on.
+  virtual arrow::Future<> Commit() = 0;
+  // Drops the file: nothing becomes visible.
   virtual arrow::Status Abort() = 0;
   // The final path, relative to the store's root.
   virtual const std::string& path() const = 0;
 };
 
-// Where sluice writes files: a local directory (S3 and S3-compatible stores arrive with
-// their own issue). Paths are relative to the root and use '/'.
-//
-// Local staging: a file is written as ".<name>.inprogress" in its final directory and
-// renamed into place on Commit (rename is atomic within a filesystem). Names starting
-// with '.' are ignored by Spark, Hive, DuckDB globs ending in *.parquet and pyarrow.
-//
-// Thread-safe.
+// Where sluice writes files: a directory of the local disk or a bucket prefix on S3
+// (src/io/local_store.h, src/io/s3_store.h). Paths are relative to the root and use
+// '/'. Thread-safe.
 class ObjectStore {
  public:
-  // Opens `uri`: a local path ("./lake", "/data/lake") or file:// URI. The root
-  // directory is created if missing.
-  static arrow::Result<std::shared_ptr<ObjectStore>> Open(const std::string& uri);
+  virtual ~ObjectStore() = default;
 
-  // Starts writing `relative_path`, creating parent directories as needed.
-  arrow::Result<std::unique_ptr<StagedFile>> Create(const std::string& relative_path);
+  // Starts writing `relative_path` (nothing is visible before the Commit).
+  virtual arrow::Result<std::unique_ptr<StagedFile>> Create(const std::string& relative_path) = 0;
 
-  // The root as the user wrote it (for messages) and the full path of `relative_path`.
-  const std::string& uri() const { return uri_; }
-  std::string FullPath(const std::string& relative_path) const;
-
-  arrow::fs::FileSystem* filesystem() const { return fs_.get(); }
-
-  static constexpr char kStagingSuffix[] = ".inprogress";
-
- private:
-  ObjectStore(std::string uri, std::shared_ptr<arrow::fs::FileSystem> fs, std::string root);
-  arrow::Status EnsureDir(const std::string& dir);
-
-  std::string uri_;
-  std::shared_ptr<arrow::fs::FileSystem> fs_;
-  std::string root_;  // filesystem path of the root, no trailing '/'
-  std::mutex mutex_;
-  std::set<std::string> created_dirs_;
+  // The root as the user wrote it.
+  virtual const std::string& uri() const = 0;
+  // Where `relative_path` is, for messages: "/data/lake/raw/x.parquet" or
+  // "s3://bucket/lake/raw/x.parquet".
+  virtual std::string FullPath(const std::string& relative_path) const = 0;
 };
 
 }  // namespace sluice

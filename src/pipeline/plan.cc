@@ -9,6 +9,7 @@
 #include "expr/compiler.h"
 #include "expr/evaluator.h"
 #include "expr/parser.h"
+#include "io/storage.h"
 
 namespace sluice {
 namespace {
@@ -297,6 +298,15 @@ arrow::Result<Plan> MakePlan(PipelineSpec spec) {
     ARROW_RETURN_NOT_OK(claim_path(spec.late->path, spec.late->line, "late"));
     ARROW_ASSIGN_OR_RAISE(plan.late, MakeSinkPlan(spec, *spec.late, "late.parquet", RejectedRecordSchema()));
   }
+  bool on_s3 = false;
+  for (const auto& output : plan.outputs) on_s3 |= Storage::IsS3Uri(output.sink.spec.path);
+  for (const auto* sink : {&plan.dead_letter, &plan.late})
+    on_s3 |= *sink && Storage::IsS3Uri((*sink)->spec.path);
+  if (on_s3) {
+    auto valid = ValidateS3Config(spec.s3);
+    if (!valid.ok()) return valid.WithMessage(spec.file, ": ", valid.message());
+    plan.s3 = spec.s3;
+  }
   plan.spec = std::move(spec);
   return plan;
 }
@@ -336,6 +346,7 @@ std::string Plan::Describe() const {
          FormatDuration(watermark_delay) +
          (kafka ? ", partitions idle after " + FormatDuration(idle_timeout) : ""));
   }
+  if (s3) line("storage     s3 " + s3->Describe());
   line(fmt::format(
       "trigger     every {}, batches of {} records{}", FormatDuration(spec.trigger.interval),
       spec.trigger.batch_size,

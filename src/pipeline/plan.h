@@ -61,6 +61,8 @@ struct Plan {
   std::vector<OutputPlan> outputs;
   std::optional<SinkPlan> dead_letter;
   std::optional<SinkPlan> late;
+  // How S3 is reached, validated; set when an output is on S3.
+  std::optional<S3Config> s3;
 
   // The plan as `sluice validate` prints it.
   std::string Describe() const;

@@ -61,7 +61,13 @@ std::string RunStats::ToJson() const {
         i ? "," : "", JsonString(o.name), o.aggregation ? "aggregation" : "raw", o.rows, o.files, o.bytes,
         o.late);
   }
-  field("outputs", list + (outputs.empty() ? "]" : "\n  ]"), true);
+  field("outputs", list + (outputs.empty() ? "]" : "\n  ]"));
+  field("s3",
+        s3 ? fmt::format("{{\"objects\": {}, \"bytes\": {}, \"retries\": {}, \"wait_seconds\": {:.3f}, "
+                         "\"peak_buffered_bytes\": {}}}",
+                         s3->objects, s3->bytes, s3->retries, s3->wait_seconds, s3->peak_buffered)
+           : "null",
+        true);
   return out + "}\n";
 }
 
@@ -88,6 +94,11 @@ std::string RunStats::Summary(const std::string& pipeline_name) const {
   row("Open windows (not emitted):", Grouped(open_windows));
   row("Files written:", Grouped(files_written));
   row("Bytes written:", Grouped(bytes_written));
+  if (s3) {
+    row("S3 objects uploaded:", Grouped(s3->objects));
+    row("  retried requests:", Grouped(s3->retries));
+    row("  waited for uploads:", fmt::format("{:.2f} s", s3->wait_seconds));
+  }
   row("Watermark:", watermark ? FormatTimestamp(*watermark) : "-");
   double rate = elapsed_seconds > 0 ? static_cast<double>(records_read) / elapsed_seconds : 0;
   row("Elapsed:", fmt::format("{:.2f} s", elapsed_seconds));

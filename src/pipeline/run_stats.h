@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "io/s3_connection.h"
+
 namespace sluice {
 
 // What a run did, for the summary, --stats JSON and progress lines.
@@ -41,6 +43,7 @@ struct RunStats {
   double elapsed_seconds = 0;
   double cpu_seconds = 0;
   std::vector<OutputStats> outputs;
+  std::optional<S3Stats> s3;  // set when an output is on S3
 
   std::string ToJson() const;
   // The end-of-run block printed to the terminal.

@@ -12,7 +12,6 @@
 #include "common/text.h"
 #include "common/time_util.h"
 #include "expr/evaluator.h"
-#include "io/object_store.h"
 #include "source/file_source.h"
 #include "source/kafka_source.h"
 
@@ -67,6 +66,40 @@ arrow::Result<std::unique_ptr<Runner>> Runner::Make(const Plan& plan, RunOptions
 }
 
 arrow::Status Runner::Open() {
+  // Outputs first: a storage that cannot be written stops the run before it joins a
+  // consumer group.
+  storage_ = std::make_unique<Storage>(plan_.s3.value_or(S3Config{}));
+  auto open_sink =
+      [&](const std::string& name, const SinkPlan& sink,
+          const std::shared_ptr<arrow::Schema>& schema) -> arrow::Result<std::unique_ptr<ParquetSink>> {
+    auto store = storage_->Open(sink.spec.path);
+    if (!store.ok()) {
+      return store.status().WithMessage(plan_.spec.Where(sink.spec.line), ": ", name, ": ",
+                                        store.status().message());
+    }
+    return ParquetSink::Make(name, *store, "", schema, sink.options, options_.run_id, clock_);
+  };
+  for (const auto& output : plan_.outputs) {
+    Output out;
+    out.plan = &output;
+    ARROW_ASSIGN_OR_RAISE(out.sink, open_sink(output.name, output.sink, output.schema));
+    if (output.aggregation) {
+      ARROW_ASSIGN_OR_RAISE(out.aggregator, WindowAggregator::Make(*output.aggregation));
+    }
+    outputs_.push_back(std::move(out));
+    stats_.outputs.push_back(OutputStats{output.name, output.aggregation.has_value()});
+  }
+  if (plan_.dead_letter) {
+    ARROW_ASSIGN_OR_RAISE(dead_letter_, open_sink("dead_letter", *plan_.dead_letter, RejectedRecordSchema()));
+  }
+  if (plan_.late) {
+    ARROW_ASSIGN_OR_RAISE(late_, open_sink("late", *plan_.late, RejectedRecordSchema()));
+  }
+  if (!dead_letter_) spdlog::warn("no dead_letter output: rejected records will only be counted and logged");
+  bool windows = false;
+  for (const auto& output : outputs_) windows |= output.aggregator != nullptr;
+  if (windows && !late_) spdlog::warn("no late output: late records will only be counted and logged");
+
   if (plan_.kafka && !options_.input) {
     KafkaSourceOptions kafka = *plan_.kafka;
     kafka.bounded = options_.mode != RunMode::kContinuous;
@@ -92,37 +125,6 @@ arrow::Status Runner::Open() {
   source_->SetListener(this);
   ARROW_ASSIGN_OR_RAISE(decoder_, JsonDecoder::Make(plan_.input_schema));
   if (plan_.event_time_column >= 0) tracker_ = std::make_unique<WatermarkTracker>(plan_.watermark_delay);
-
-  auto open_sink =
-      [&](const std::string& name, const SinkPlan& sink,
-          const std::shared_ptr<arrow::Schema>& schema) -> arrow::Result<std::unique_ptr<ParquetSink>> {
-    auto store = ObjectStore::Open(sink.spec.path);
-    if (!store.ok()) {
-      return arrow::Status::Invalid(plan_.spec.Where(sink.spec.line), ": ", name, ": ",
-                                    store.status().message());
-    }
-    return ParquetSink::Make(name, *store, "", schema, sink.options, options_.run_id, clock_);
-  };
-  for (const auto& output : plan_.outputs) {
-    Output out;
-    out.plan = &output;
-    ARROW_ASSIGN_OR_RAISE(out.sink, open_sink(output.name, output.sink, output.schema));
-    if (output.aggregation) {
-      ARROW_ASSIGN_OR_RAISE(out.aggregator, WindowAggregator::Make(*output.aggregation));
-    }
-    outputs_.push_back(std::move(out));
-    stats_.outputs.push_back(OutputStats{output.name, output.aggregation.has_value()});
-  }
-  if (plan_.dead_letter) {
-    ARROW_ASSIGN_OR_RAISE(dead_letter_, open_sink("dead_letter", *plan_.dead_letter, RejectedRecordSchema()));
-  }
-  if (plan_.late) {
-    ARROW_ASSIGN_OR_RAISE(late_, open_sink("late", *plan_.late, RejectedRecordSchema()));
-  }
-  if (!dead_letter_) spdlog::warn("no dead_letter output: rejected records will only be counted and logged");
-  bool windows = false;
-  for (const auto& output : outputs_) windows |= output.aggregator != nullptr;
-  if (windows && !late_) spdlog::warn("no late output: late records will only be counted and logged");
   return arrow::Status::OK();
 }
 
@@ -533,6 +535,7 @@ void Runner::RefreshStats() {
     stats_.expression_errors += sink->stats().expression_errors;
   }
   stats_.bytes_read = source_->stats().bytes;
+  stats_.s3 = storage_->s3_stats();
   if (tracker_) {
     Watermark w = tracker_->Current();
     if (w != kWatermarkMin && w != kWatermarkMax) stats_.watermark = w.value();

@@ -12,6 +12,7 @@
 
 #include "common/clock.h"
 #include "format/json_decoder.h"
+#include "io/storage.h"
 #include "pipeline/plan.h"
 #include "pipeline/rejected_records.h"
 #include "pipeline/run_stats.h"
@@ -121,6 +122,7 @@ class Runner final : private PartitionListener {
   const Plan& plan_;
   RunOptions options_;
   Clock* clock_;
+  std::unique_ptr<Storage> storage_;  // before the sinks: their uploads end first
   std::unique_ptr<Source> source_;
   std::unique_ptr<JsonDecoder> decoder_;
   std::unique_ptr<WatermarkTracker> tracker_;

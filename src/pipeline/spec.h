@@ -8,6 +8,7 @@
 
 #include "common/env.h"
 #include "common/types.h"
+#include "io/s3_config.h"
 #include "schema/schema.h"
 
 namespace sluice {
@@ -132,6 +133,10 @@ struct PipelineSpec {
   std::vector<OutputSpec> outputs;
   std::optional<ParquetSpec> dead_letter;
   std::optional<ParquetSpec> late;
+  // How s3:// outputs are reached: the standard AWS variables of the environment
+  // (S3ConfigFromEnvironment), overridden key by key by the `storage.s3` section.
+  // Checked by MakePlan only when an output is on S3.
+  S3Config s3;
 
   // "file:line" for messages.
   std::string Where(int line) const { return file + ":" + std::to_string(line); }

@@ -352,14 +352,77 @@ arrow::Result<KafkaSourceSpec> ReadKafkaSource(const Reader& r, const YAML::Node
   return k;
 }
 
+// storage.s3 over `config` (the environment's defaults); origins name the file line.
+arrow::Status ReadStorage(const Reader& r, const YAML::Node& node, const std::string& file,
+                          S3Config* config) {
+  ARROW_RETURN_NOT_OK(r.ExpectMap(node, "storage"));
+  ARROW_RETURN_NOT_OK(r.CheckKeys(node, {"s3"}, "storage"));
+  if (!node["s3"]) return arrow::Status::OK();
+  const YAML::Node s3 = node["s3"];
+  const std::string what = "storage.s3";
+  ARROW_RETURN_NOT_OK(r.ExpectMap(s3, what));
+  ARROW_RETURN_NOT_OK(
+      r.CheckKeys(s3,
+                  {"endpoint", "region", "access_key_id", "secret_access_key", "session_token", "path_style",
+                   "retry_timeout", "max_uploads", "upload_buffer"},
+                  what));
+  auto origin = [&](const char* key) {
+    return file + ":" + std::to_string(Reader::Line(s3[key])) + ": " + what + "." + key;
+  };
+  if (s3["endpoint"]) {
+    ARROW_ASSIGN_OR_RAISE(config->endpoint, r.String(s3["endpoint"], what + ".endpoint"));
+    config->endpoint_origin = origin("endpoint");
+  }
+  if (s3["region"]) {
+    ARROW_ASSIGN_OR_RAISE(config->region, r.String(s3["region"], what + ".region"));
+  }
+  if (s3["access_key_id"]) {
+    ARROW_ASSIGN_OR_RAISE(config->access_key_id, r.String(s3["access_key_id"], what + ".access_key_id"));
+    config->credentials_origin = origin("access_key_id");
+  }
+  if (s3["secret_access_key"]) {
+    ARROW_ASSIGN_OR_RAISE(config->secret_access_key,
+                          r.String(s3["secret_access_key"], what + ".secret_access_key"));
+    if (!s3["access_key_id"]) config->credentials_origin = origin("secret_access_key");
+  }
+  if (s3["session_token"]) {
+    ARROW_ASSIGN_OR_RAISE(config->session_token, r.String(s3["session_token"], what + ".session_token"));
+  }
+  if (s3["path_style"]) {
+    ARROW_ASSIGN_OR_RAISE(std::string style, r.String(s3["path_style"], what + ".path_style"));
+    if (style == "auto") {
+      config->addressing = S3Config::Addressing::kAuto;
+    } else {
+      ARROW_ASSIGN_OR_RAISE(bool path, r.Bool(s3["path_style"], what + ".path_style (auto, true or false)"));
+      config->addressing = path ? S3Config::Addressing::kPath : S3Config::Addressing::kVirtual;
+    }
+  }
+  if (s3["retry_timeout"]) {
+    ARROW_ASSIGN_OR_RAISE(config->retry_timeout, r.Dur(s3["retry_timeout"], what + ".retry_timeout"));
+  }
+  if (s3["max_uploads"]) {
+    ARROW_ASSIGN_OR_RAISE(int64_t uploads, r.Int(s3["max_uploads"], what + ".max_uploads", 1));
+    if (uploads > 64) return r.Error(s3["max_uploads"], what + ".max_uploads must be at most 64");
+    config->max_uploads = static_cast<int>(uploads);
+  }
+  if (s3["upload_buffer"]) {
+    ARROW_ASSIGN_OR_RAISE(config->upload_buffer, r.Bytes(s3["upload_buffer"], what + ".upload_buffer"));
+    if (config->upload_buffer < kS3PartSize) {
+      return r.Error(s3["upload_buffer"], what + ".upload_buffer must hold at least one part: 10MB or more");
+    }
+  }
+  return arrow::Status::OK();
+}
+
 arrow::Result<PipelineSpec> Parse(const YAML::Node& root, const std::string& file, Environment* env) {
   Reader r(file, env);
   if (!root.IsMap()) return r.Error(root, "a pipeline file is a mapping with source, schema and outputs");
   ARROW_RETURN_NOT_OK(r.CheckDuplicateKeys(root));
-  ARROW_RETURN_NOT_OK(r.CheckKeys(root,
-                                  {"name", "vars", "source", "format", "schema", "columns", "checks",
-                                   "filter", "event_time", "trigger", "outputs", "dead_letter", "late"},
-                                  "the pipeline"));
+  ARROW_RETURN_NOT_OK(
+      r.CheckKeys(root,
+                  {"name", "vars", "source", "format", "schema", "columns", "checks", "filter", "event_time",
+                   "trigger", "outputs", "dead_letter", "late", "storage"},
+                  "the pipeline"));
   PipelineSpec spec;
   spec.file = file;
   if (root["vars"]) {
@@ -497,6 +560,8 @@ arrow::Result<PipelineSpec> Parse(const YAML::Node& root, const std::string& fil
     ARROW_ASSIGN_OR_RAISE(ParquetSpec sink, ReadSink(r, root[key], key));
     (std::string(key) == "late" ? spec.late : spec.dead_letter) = std::move(sink);
   }
+  spec.s3 = S3ConfigFromEnvironment(*env);
+  if (root["storage"]) ARROW_RETURN_NOT_OK(ReadStorage(r, root["storage"], file, &spec.s3));
   return spec;
 }
 

@@ -78,10 +78,11 @@ TEST(PipelineSpec, ReadsAndPlansAValidFile) {
 }
 
 TEST(PipelineSpec, ErrorsNameTheLineAndTheFix) {
-  EXPECT_EQ(Error(With("checks:", "chekcs:")),
-            "p.yaml:12: unknown key 'chekcs' in the pipeline (did you mean 'checks'?); allowed: name, vars, "
-            "source, "
-            "format, schema, columns, checks, filter, event_time, trigger, outputs, dead_letter, late");
+  EXPECT_EQ(
+      Error(With("checks:", "chekcs:")),
+      "p.yaml:12: unknown key 'chekcs' in the pipeline (did you mean 'checks'?); allowed: name, vars, "
+      "source, "
+      "format, schema, columns, checks, filter, event_time, trigger, outputs, dead_letter, late, storage");
   EXPECT_EQ(Error(With("watermark: 2 minutes", "watermark: 2 minuets")),
             "p.yaml:16: event_time.watermark: '2 minuets' has an unknown unit 'minuets'; use us, ms, "
             "seconds, minutes, "

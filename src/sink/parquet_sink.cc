@@ -103,13 +103,26 @@ arrow::Status ParquetSink::Complete(const std::string& partition) {
   open_.erase(it);
   ARROW_RETURN_NOT_OK(file.writer->Close());
   file.writer.reset();
-  int64_t bytes = file.staged->bytes_written();
-  std::string path = file.staged->path();
-  ARROW_RETURN_NOT_OK(file.staged->Commit());
-  stats_.rows += file.rows;
-  stats_.files += 1;
-  stats_.bytes += bytes;
-  spdlog::debug("{}: wrote {} rows ({} bytes) to {}", name_, file.rows, bytes, store_->FullPath(path));
+  Publishing publishing;
+  publishing.rows = file.rows;
+  publishing.bytes = file.staged->bytes_written();
+  publishing.visible = file.staged->Commit();
+  publishing.staged = std::move(file.staged);
+  publishing_.push_back(std::move(publishing));
+  return Reap(/*wait=*/false);
+}
+
+arrow::Status ParquetSink::Reap(bool wait) {
+  while (!publishing_.empty() && (wait || publishing_.front().visible.is_finished())) {
+    Publishing done = std::move(publishing_.front());
+    publishing_.pop_front();
+    ARROW_RETURN_NOT_OK(done.visible.status());
+    stats_.rows += done.rows;
+    stats_.files += 1;
+    stats_.bytes += done.bytes;
+    spdlog::debug("{}: wrote {} rows ({} bytes) to {}", name_, done.rows, done.bytes,
+                  store_->FullPath(done.staged->path()));
+  }
   return arrow::Status::OK();
 }
 
@@ -141,6 +154,7 @@ arrow::Status ParquetSink::Write(const std::shared_ptr<arrow::RecordBatch>& batc
 }
 
 arrow::Status ParquetSink::Tick() {
+  ARROW_RETURN_NOT_OK(Reap(/*wait=*/false));
   if (options_.file_max_age.count() <= 0) return arrow::Status::OK();
   int64_t now = clock_->MonotonicMicros();
   std::vector<std::string> expired;
@@ -153,7 +167,7 @@ arrow::Status ParquetSink::Tick() {
 
 arrow::Status ParquetSink::Flush() {
   while (!open_.empty()) ARROW_RETURN_NOT_OK(Complete(open_.begin()->first));
-  return arrow::Status::OK();
+  return Reap(/*wait=*/true);
 }
 
 arrow::Status ParquetSink::Close() { return Flush(); }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <deque>
 #include <map>
 #include <memory>
 #include <string>
@@ -37,7 +38,9 @@ std::string DescribeParquet(const std::string& location, const ParquetSinkOption
 // schema stored for exact read-back). One open file per partition; a file completes
 // (footer written, then atomically visible) when it reaches file_max_rows or
 // file_max_bytes, when it is older than file_max_age, when too many files are open,
-// and at every Flush. Partition columns are computed by expressions; a batch column
+// and at every Flush. Completed files are published by the store, on S3 in the
+// background: Flush returns once every file completed so far is visible, and fails
+// when one could not be published. Partition columns are computed by expressions; a batch column
 // with the same name as a partition column is kept only in the path (as Spark does).
 // File names never repeat within a run (a sequence number) nor across runs (the run
 // id), so files of concurrent or earlier runs are never overwritten.
@@ -63,6 +66,13 @@ class ParquetSink final : public Sink {
   const std::shared_ptr<arrow::Schema>& file_schema() const { return file_schema_; }
 
  private:
+  // A completed file on its way to being visible.
+  struct Publishing {
+    arrow::Future<> visible;
+    std::unique_ptr<StagedFile> staged;
+    int64_t rows = 0;
+    int64_t bytes = 0;
+  };
   struct OpenFile {
     std::unique_ptr<StagedFile> staged;
     std::unique_ptr<parquet::arrow::FileWriter> writer;
@@ -76,6 +86,9 @@ class ParquetSink final : public Sink {
               Clock* clock, Partitioner partitioner);
   arrow::Result<OpenFile*> FileFor(const std::string& partition);
   arrow::Status Complete(const std::string& partition);
+  // Counts the files that became visible; with `wait`, waits for all of them. Returns
+  // the first publishing failure.
+  arrow::Status Reap(bool wait);
 
   std::string name_;
   std::shared_ptr<ObjectStore> store_;
@@ -90,6 +103,7 @@ class ParquetSink final : public Sink {
   std::shared_ptr<parquet::WriterProperties> properties_;
   std::shared_ptr<parquet::ArrowWriterProperties> arrow_properties_;
   std::map<std::string, OpenFile> open_;
+  std::deque<Publishing> publishing_;  // in completion order
   int64_t sequence_ = 0;
   uint64_t writes_ = 0;
   SinkStats stats_;

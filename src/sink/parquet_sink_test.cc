@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <parquet/arrow/reader.h>
 
+#include "io/local_store.h"
 #include "schema/schema.h"
 
 namespace sluice {
@@ -20,7 +21,7 @@ class ParquetSinkTest : public ::testing::Test {
   void SetUp() override {
     root_ = fs::temp_directory_path() / ("sluice_parquet_" + std::to_string(::getpid()));
     fs::remove_all(root_);
-    store_ = ObjectStore::Open(root_.string()).ValueOrDie();
+    store_ = LocalObjectStore::Open(root_.string()).ValueOrDie();
     schema_ = arrow::schema({arrow::field("t", TimestampType()), arrow::field("v", arrow::float64())});
   }
   void TearDown() override { fs::remove_all(root_); }

@@ -10,8 +10,11 @@ import time
 import uuid
 
 import duckdb
+import pandas as pd
 from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
+
+import reference_model
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 REFERENCE = ROOT / "examples" / "iot-aggregator.yaml"
@@ -146,12 +149,38 @@ def wait_for_line(path, pattern, timeout=60):
                          (path.read_text(errors="replace")[-3000:] if path.exists() else "(missing)"))
 
 
-def read_lake(lake, output):
+def read_lake(lake, output, con=None):
     """One output of the lake as a pandas DataFrame (DuckDB, hive partitioning)."""
-    relation = duckdb.sql(f"SELECT * FROM read_parquet('{lake}/{output}/**/*.parquet', hive_partitioning=true)")
+    relation = (con or duckdb).sql(f"SELECT * FROM read_parquet('{lake}/{output}/**/*.parquet', hive_partitioning=true)")
     table = relation.arrow()
     table = table.read_all() if hasattr(table, "read_all") else table
     return table.to_pandas()
+
+
+def check_lake(lake, records, *, raw_has_positions=False, con=None):
+    """The lake equals the model's result for `records` [(partition, offset, value)]:
+    raw rows are the valid records, each once; windows each once and equal; dead
+    letters and late records at exactly the model's positions. `con`: a DuckDB
+    connection that can read the lake (s3:// lakes need one with httpfs)."""
+    valid, bad, late, expected = reference_model.compute_records(records)
+    raw = read_lake(lake, "raw", con)
+    assert len(raw) == len(valid), f"raw rows {len(raw)} != valid records {len(valid)}"
+    if raw_has_positions:
+        positions = raw[["kafka_partition", "kafka_offset"]]
+        duplicates = int(positions.duplicated().sum())
+        print(f"raw rows read twice: {duplicates}")
+        assert duplicates == 0
+        got = sorted(map(tuple, positions.to_numpy().tolist()))
+        assert got == sorted(zip(valid["partition"], valid["offset"]))
+    key = ["device_id", "value"]
+    got = raw[key].sort_values(key).reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, valid[key].sort_values(key).reset_index(drop=True), check_dtype=False)
+    reference_model.compare_aggregates(expected, read_lake(lake, "aggregated", con))
+    dead = read_lake(lake, "dead_letter", con)
+    assert sorted(zip(dead["partition"], dead["offset"])) == sorted(bad)
+    late_rows = read_lake(lake, "late", con)
+    assert sorted(zip(late_rows["partition"], late_rows["offset"])) == sorted(late)
+    return valid, bad, late, expected
 
 
 # Background processes started by start(), stopped after each test even when it fails

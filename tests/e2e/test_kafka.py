@@ -7,11 +7,9 @@ import signal
 import subprocess
 import time
 
-import pandas as pd
 import pytest
 
 import kafka_util as ku
-import reference_model
 
 COUNT = int(os.environ.get("SLUICE_KAFKA_E2E_EVENTS", "200000"))
 
@@ -37,31 +35,6 @@ def load(sluice_bin, bootstrap, tmp_path, count, seed, partitions, prefix):
     return topic, ku.produce(bootstrap, topic, ku.iot_messages(events))
 
 
-def check_lake(lake, records, *, raw_has_positions=False):
-    """The lake equals the model's result for `records` [(partition, offset, value)]:
-    raw rows are the valid records, each once; windows each once and equal; dead
-    letters and late records at exactly the model's positions."""
-    valid, bad, late, expected = reference_model.compute_records(records)
-    raw = ku.read_lake(lake, "raw")
-    assert len(raw) == len(valid), f"raw rows {len(raw)} != valid records {len(valid)}"
-    if raw_has_positions:
-        positions = raw[["kafka_partition", "kafka_offset"]]
-        duplicates = int(positions.duplicated().sum())
-        print(f"raw rows read twice: {duplicates}")
-        assert duplicates == 0
-        got = sorted(map(tuple, positions.to_numpy().tolist()))
-        assert got == sorted(zip(valid["partition"], valid["offset"]))
-    key = ["device_id", "value"]
-    got = raw[key].sort_values(key).reset_index(drop=True)
-    pd.testing.assert_frame_equal(got, valid[key].sort_values(key).reset_index(drop=True), check_dtype=False)
-    reference_model.compare_aggregates(expected, ku.read_lake(lake, "aggregated"))
-    dead = ku.read_lake(lake, "dead_letter")
-    assert sorted(zip(dead["partition"], dead["offset"])) == sorted(bad)
-    late_rows = ku.read_lake(lake, "late")
-    assert sorted(zip(late_rows["partition"], late_rows["offset"])) == sorted(late)
-    return valid, bad, late, expected
-
-
 @pytest.fixture(scope="module")
 def loaded_topic(sluice_bin, kafka_bootstrap, tmp_path_factory):
     """COUNT IoT events (some late, some malformed) in a 3-partition topic, keyed by
@@ -82,7 +55,7 @@ def test_reference_job_drains_kafka_into_the_lake(sluice_bin, kafka_bootstrap, l
                     "--stats", str(tmp_path / "stats.json"), cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     stats = json.loads((tmp_path / "stats.json").read_text())
-    valid, bad, late, expected = check_lake(lake, records)
+    valid, bad, late, expected = ku.check_lake(lake, records)
     assert stats["records_read"] == COUNT and stats["replayed"] == 0
     assert (stats["valid"], stats["invalid"], stats["late"]) == (len(valid), len(bad), len(late))
     assert stats["windows_written"] == len(expected) and stats["open_windows"] == 0
@@ -109,7 +82,7 @@ def test_sigterm_halfway_then_restart_loses_nothing(sluice_bin, kafka_bootstrap,
     second_stats = json.loads((tmp_path / "second.json").read_text())
     print(f"first run read {first_stats['records_read']}, second {second_stats['records_read']} "
           f"({second_stats['replayed']} of them replayed only to rebuild open windows)")
-    check_lake(lake, records, raw_has_positions=True)
+    ku.check_lake(lake, records, raw_has_positions=True)
     committed, ends = ku.offsets(kafka_bootstrap, group, topic, 3)
     assert committed == ends
 
@@ -144,7 +117,7 @@ def test_two_processes_in_one_group_share_six_partitions(sluice_bin, kafka_boots
     # The windows still open are rebuilt and emitted by one more member of the group.
     final = ku.run(sluice_bin, pipeline, env, "--drain", cwd=tmp_path)
     assert final.returncode == 0, final.stderr[-3000:]
-    check_lake(lake, records, raw_has_positions=True)
+    ku.check_lake(lake, records, raw_has_positions=True)
     committed, ends = ku.offsets(kafka_bootstrap, group, topic, 6)
     assert committed == ends
 
@@ -223,4 +196,4 @@ def test_broker_restart_mid_run_loses_nothing(sluice_bin, kafka_bootstrap, tmp_p
     assert process.wait(60) == 0, log.read_text()[-3000:]
     drained = ku.run(sluice_bin, pipeline, env, "--drain", cwd=tmp_path)
     assert drained.returncode == 0, drained.stderr[-3000:]
-    check_lake(lake, records, raw_has_positions=True)
+    ku.check_lake(lake, records, raw_has_positions=True)

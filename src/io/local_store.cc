@@ -1,4 +1,4 @@
-#include "io/object_store.h"
+#include "io/local_store.h"
 
 #include <filesystem>
 
@@ -28,17 +28,7 @@ class LocalStagedFile final : public StagedFile {
     return position.ok() ? *position : 0;
   }
 
-  arrow::Status Commit() override {
-    if (done_) return arrow::Status::Invalid("file ", final_path_, " was already committed or aborted");
-    done_ = true;
-    ARROW_RETURN_NOT_OK(stream_->Close());
-    auto moved = fs_->Move(staging_path_, final_path_);
-    if (!moved.ok()) {
-      (void)fs_->DeleteFile(staging_path_);
-      return arrow::Status::IOError("cannot publish ", final_path_, ": ", moved.message());
-    }
-    return arrow::Status::OK();
-  }
+  arrow::Future<> Commit() override { return Publish(); }
 
   arrow::Status Abort() override {
     if (done_) return arrow::Status::OK();
@@ -51,6 +41,18 @@ class LocalStagedFile final : public StagedFile {
   const std::string& path() const override { return relative_path_; }
 
  private:
+  arrow::Status Publish() {
+    if (done_) return arrow::Status::Invalid("file ", final_path_, " was already committed or aborted");
+    done_ = true;
+    ARROW_RETURN_NOT_OK(stream_->Close());
+    auto moved = fs_->Move(staging_path_, final_path_);
+    if (!moved.ok()) {
+      (void)fs_->DeleteFile(staging_path_);
+      return arrow::Status::IOError("cannot publish ", final_path_, ": ", moved.message());
+    }
+    return arrow::Status::OK();
+  }
+
   arrow::fs::FileSystem* fs_;
   std::string relative_path_;
   std::string final_path_;
@@ -61,16 +63,10 @@ class LocalStagedFile final : public StagedFile {
 
 }  // namespace
 
-arrow::Result<std::shared_ptr<ObjectStore>> ObjectStore::Open(const std::string& uri) {
+arrow::Result<std::shared_ptr<LocalObjectStore>> LocalObjectStore::Open(const std::string& uri) {
   if (uri.empty()) return arrow::Status::Invalid("the output location is empty");
   std::string path = uri;
-  if (uri.rfind("file://", 0) == 0) {
-    path = uri.substr(7);
-  } else if (uri.find("://") != std::string::npos) {
-    return arrow::Status::Invalid("'", uri,
-                                  "': only local paths are supported as outputs so far (S3 is coming); ",
-                                  "write a directory such as ./lake");
-  }
+  if (uri.rfind("file://", 0) == 0) path = uri.substr(7);
   std::error_code ec;
   std::filesystem::path absolute = std::filesystem::absolute(path, ec);
   if (ec) return arrow::Status::IOError("cannot resolve '", uri, "': ", ec.message());
@@ -82,17 +78,18 @@ arrow::Result<std::shared_ptr<ObjectStore>> ObjectStore::Open(const std::string&
     return arrow::Status::IOError("cannot create output directory '", uri, "': ", created.message(),
                                   "; check the path and its permissions");
   }
-  return std::shared_ptr<ObjectStore>(new ObjectStore(uri, std::move(fs), std::move(root)));
+  return std::shared_ptr<LocalObjectStore>(new LocalObjectStore(uri, std::move(fs), std::move(root)));
 }
 
-ObjectStore::ObjectStore(std::string uri, std::shared_ptr<arrow::fs::FileSystem> fs, std::string root)
+LocalObjectStore::LocalObjectStore(std::string uri, std::shared_ptr<arrow::fs::FileSystem> fs,
+                                   std::string root)
     : uri_(std::move(uri)), fs_(std::move(fs)), root_(std::move(root)) {}
 
-std::string ObjectStore::FullPath(const std::string& relative_path) const {
+std::string LocalObjectStore::FullPath(const std::string& relative_path) const {
   return relative_path.empty() ? root_ : root_ + "/" + relative_path;
 }
 
-arrow::Status ObjectStore::EnsureDir(const std::string& dir) {
+arrow::Status LocalObjectStore::EnsureDir(const std::string& dir) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (created_dirs_.count(dir)) return arrow::Status::OK();
@@ -104,7 +101,7 @@ arrow::Status ObjectStore::EnsureDir(const std::string& dir) {
   return arrow::Status::OK();
 }
 
-arrow::Result<std::unique_ptr<StagedFile>> ObjectStore::Create(const std::string& relative_path) {
+arrow::Result<std::unique_ptr<StagedFile>> LocalObjectStore::Create(const std::string& relative_path) {
   std::string final_path = FullPath(relative_path);
   size_t slash = final_path.rfind('/');
   std::string dir = final_path.substr(0, slash);

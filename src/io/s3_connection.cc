@@ -1,0 +1,208 @@
+#include "io/s3_connection.h"
+
+#include <mutex>
+
+#include <spdlog/spdlog.h>
+
+#include "common/time_util.h"
+
+namespace sluice {
+namespace {
+
+std::mutex g_s3_init_mutex;
+
+arrow::Status EnsureArrowS3() {
+  std::lock_guard<std::mutex> lock(g_s3_init_mutex);
+  if (arrow::fs::IsS3Initialized()) return arrow::Status::OK();
+  if (arrow::fs::IsS3Finalized()) return arrow::Status::Invalid("S3 was already shut down in this process");
+  arrow::fs::S3GlobalOptions global = arrow::fs::S3GlobalOptions::Defaults();  // ARROW_S3_LOG_LEVEL
+  // A peer closing a connection must fail the request (and be retried), not kill the
+  // process with SIGPIPE.
+  global.install_sigpipe_handler = true;
+  return arrow::fs::InitializeS3(global);
+}
+
+bool Contains(const std::string& text, std::string_view word) { return text.find(word) != std::string::npos; }
+
+}  // namespace
+
+S3ErrorKind ClassifyS3Error(const arrow::Status& status) {
+  const std::string& m = status.message();
+  auto any = [&](std::initializer_list<std::string_view> words) {
+    for (std::string_view word : words) {
+      if (Contains(m, word)) return true;
+    }
+    return false;
+  };
+  // Arrow names the errors the AWS SDK knows ("AWS Error ACCESS_DENIED"); for others it
+  // gives the HTTP status and S3's error code ("UNKNOWN (HTTP status 403) ...
+  // ExceptionName: InvalidTokenId").
+  if (any({"AWS Error INVALID_ACCESS_KEY_ID", "AWS Error SIGNATURE_DOES_NOT_MATCH",
+           "AWS Error MISSING_AUTHENTICATION_TOKEN", "AWS Error INVALID_CLIENT_TOKEN_ID",
+           "AWS Error EXPIRED_TOKEN", "InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidTokenId",
+           "InvalidToken", "ExpiredToken"})) {
+    return S3ErrorKind::kCredentials;
+  }
+  if (any({"AWS Error ACCESS_DENIED", "(HTTP status 403)"})) return S3ErrorKind::kAccessDenied;
+  if (any({"AWS Error NO_SUCH_BUCKET", "NoSuchBucket"})) return S3ErrorKind::kNoSuchBucket;
+  if (any({"AWS Error NO_SUCH_UPLOAD", "NoSuchUpload"})) return S3ErrorKind::kNoSuchUpload;
+  if (any({"AWS Error NETWORK_CONNECTION", "AWS Error REQUEST_TIMEOUT", "AWS Error SERVICE_UNAVAILABLE",
+           "AWS Error SLOW_DOWN", "AWS Error THROTTLING", "AWS Error INTERNAL_FAILURE", "(HTTP status 5"})) {
+    return S3ErrorKind::kUnreachable;
+  }
+  return S3ErrorKind::kOther;
+}
+
+arrow::Result<std::shared_ptr<S3Connection>> S3Connection::Make(S3Config config, const std::string& bucket) {
+  ARROW_RETURN_NOT_OK(ValidateS3Config(config));
+  ARROW_RETURN_NOT_OK(EnsureArrowS3());
+  arrow::fs::S3Options options;
+  if (config.access_key_id.empty()) {
+    options.ConfigureDefaultCredentials();
+  } else {
+    options.ConfigureAccessKey(config.access_key_id, config.secret_access_key, config.session_token);
+  }
+  if (!config.endpoint.empty()) {
+    const size_t scheme_end = config.endpoint.find("://");
+    options.scheme = config.endpoint.substr(0, scheme_end);
+    options.endpoint_override = config.endpoint.substr(scheme_end + 3);
+    while (options.endpoint_override.back() == '/') options.endpoint_override.pop_back();
+  }
+  options.region = config.region;
+  if (options.region.empty() && config.endpoint.empty()) {
+    auto region = arrow::fs::ResolveS3BucketRegion(bucket);
+    if (region.ok()) {
+      options.region = *region;
+    } else {
+      spdlog::warn("cannot find the region of bucket '{}' ({}); using us-east-1 (set AWS_REGION)", bucket,
+                   region.status().message());
+    }
+  }
+  if (options.region.empty()) options.region = "us-east-1";
+  if (config.addressing == S3Config::Addressing::kVirtual) options.force_virtual_addressing = true;
+  if (config.addressing == S3Config::Addressing::kPath && config.endpoint.empty()) {
+    // Arrow addresses buckets by path whenever an endpoint is given.
+    options.endpoint_override = "s3." + options.region + ".amazonaws.com";
+  }
+  // Uploads run on sluice's own queue, which bounds the bytes they hold; Arrow's
+  // background writes would buffer without limit. Delayed open lets files up to one
+  // part go up in a single PUT and keeps network requests off the pipeline thread.
+  options.background_writes = false;
+  options.allow_delayed_open = true;
+  options.connect_timeout = 5;
+  options.request_timeout = 30;
+  auto retry = std::make_shared<S3RetryPolicy>(config.retry_timeout);
+  options.retry_strategy = retry;
+  ARROW_ASSIGN_OR_RAISE(auto fs, arrow::fs::S3FileSystem::Make(options));
+  ARROW_ASSIGN_OR_RAISE(auto uploads, UploadQueue::Make(config.max_uploads, config.upload_buffer));
+  return std::shared_ptr<S3Connection>(
+      new S3Connection(std::move(config), std::move(fs), std::move(retry), std::move(uploads)));
+}
+
+S3Connection::S3Connection(S3Config config, std::shared_ptr<arrow::fs::S3FileSystem> fs,
+                           std::shared_ptr<S3RetryPolicy> retry, std::unique_ptr<UploadQueue> uploads)
+    : config_(std::move(config)),
+      fs_(std::move(fs)),
+      retry_(std::move(retry)),
+      uploads_(std::move(uploads)) {}
+
+S3Connection::~S3Connection() { uploads_.reset(); }
+
+arrow::Status S3Connection::CheckAccess(const S3Location& location, const std::string& uri) {
+  // Listing the prefix tells refused credentials apart from missing permissions (a
+  // HEAD answer has no body); it succeeds, empty, for a bucket that does not exist.
+  arrow::fs::FileSelector selector;
+  selector.base_dir = location.prefix.empty() ? location.bucket : location.bucket + "/" + location.prefix;
+  selector.allow_not_found = true;
+  selector.recursive = false;
+  auto listed = fs_->GetFileInfo(selector);
+  if (!listed.ok()) return Explain(listed.status(), "cannot write", uri);
+  auto bucket = fs_->GetFileInfo(location.bucket);
+  if (!bucket.ok()) return Explain(bucket.status(), "cannot write", uri);
+  if (bucket->type() == arrow::fs::FileType::NotFound) {
+    return Explain(arrow::Status::IOError("AWS Error NO_SUCH_BUCKET: the bucket does not exist"),
+                   "cannot write", uri);
+  }
+  return arrow::Status::OK();
+}
+
+std::string S3Connection::Redact(std::string text) const {
+  for (const std::string* secret : {&config_.secret_access_key, &config_.session_token}) {
+    if (secret->size() < 4) continue;
+    for (size_t at = text.find(*secret); at != std::string::npos; at = text.find(*secret, at)) {
+      text.replace(at, secret->size(), "***");
+    }
+  }
+  return text;
+}
+
+arrow::Status S3Connection::Explain(const arrow::Status& status, const std::string& action,
+                                    const std::string& uri) {
+  const std::string detail = Redact(status.message());
+  const std::string endpoint = config_.endpoint.empty() ? std::string("AWS S3") : config_.endpoint;
+  std::string keys;
+  if (config_.access_key_id.empty()) {
+    keys =
+        "the AWS credential chain (no keys given: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the "
+        "environment or .env)";
+  } else if (config_.credentials_origin.empty() || config_.credentials_origin.rfind("AWS_", 0) == 0) {
+    keys = "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (environment or .env)";
+  } else {
+    keys = "the keys at " + config_.credentials_origin;
+  }
+  switch (ClassifyS3Error(status)) {
+    case S3ErrorKind::kCredentials:
+      return arrow::Status::Invalid(action, " ", uri, ": ", endpoint, " refused the credentials (", detail,
+                                    "); check ", keys);
+    case S3ErrorKind::kAccessDenied:
+      return arrow::Status::Invalid(action, " ", uri, ": access denied by ", endpoint, " (", detail,
+                                    "); check ", keys,
+                                    " and that they may list and write the bucket (s3:ListBucket, "
+                                    "s3:PutObject, s3:AbortMultipartUpload)");
+    case S3ErrorKind::kNoSuchBucket: {
+      auto location = ParseS3Uri(uri);
+      const std::string bucket = location.ok() ? location->bucket : uri;
+      return arrow::Status::Invalid(action, " ", uri, ": bucket '", bucket, "' does not exist at ", endpoint,
+                                    "; create it (aws s3 mb s3://", bucket,
+                                    ", mc mb) or correct the output URI",
+                                    " (OUTPUT_URI, AWS_S3_BUCKET_DATA)");
+    }
+    case S3ErrorKind::kUnreachable: {
+      auto error = arrow::Status::IOError(
+          action, " ", uri, ": ", endpoint, " did not answer for ", FormatDuration(retry_->timeout()), " (",
+          detail, "); check that it runs and is reachable",
+          config_.endpoint.empty() ? "" : " (AWS_ENDPOINT, storage.s3.endpoint)",
+          ", or allow longer outages with storage.s3.retry_timeout");
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (unreachable_.ok()) unreachable_ = error;
+      return error;
+    }
+    case S3ErrorKind::kNoSuchUpload:
+    case S3ErrorKind::kOther:
+      break;
+  }
+  return arrow::Status::IOError(action, " ", uri, ": ", detail);
+}
+
+arrow::Status S3Connection::Unreachable() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return unreachable_;
+}
+
+void S3Connection::CountPublished(int64_t bytes) {
+  objects_.fetch_add(1);
+  bytes_.fetch_add(bytes);
+}
+
+S3Stats S3Connection::stats() const {
+  S3Stats stats;
+  stats.objects = objects_.load();
+  stats.bytes = bytes_.load();
+  stats.retries = retry_->retries();
+  const UploadQueue::Stats queue = uploads_->stats();
+  stats.wait_seconds = static_cast<double>(queue.waited_micros) / 1e6;
+  stats.peak_buffered = queue.peak_bytes;
+  return stats;
+}
+
+}  // namespace sluice

@@ -1,0 +1,32 @@
+#include "io/storage.h"
+
+#include "io/local_store.h"
+#include "io/s3_store.h"
+
+namespace sluice {
+
+arrow::Result<std::shared_ptr<ObjectStore>> Storage::Open(const std::string& uri) {
+  if (IsS3Uri(uri)) {
+    if (!s3_) {
+      ARROW_ASSIGN_OR_RAISE(S3Location location, ParseS3Uri(uri));
+      ARROW_ASSIGN_OR_RAISE(s3_, S3Connection::Make(s3_config_, location.bucket));
+    }
+    return S3ObjectStore::Open(uri, s3_);
+  }
+  const size_t scheme = uri.find("://");
+  if (scheme != std::string::npos && uri.rfind("file://", 0) != 0) {
+    const std::string name = uri.substr(0, scheme);
+    return arrow::Status::Invalid(
+        "'", uri, "': ", name,
+        ":// is not a storage sluice writes to; use a local path or s3://bucket/prefix",
+        name == "s3a" || name == "s3n" ? " (s3a:// and s3n:// are s3://)" : "");
+  }
+  return LocalObjectStore::Open(uri);
+}
+
+std::optional<S3Stats> Storage::s3_stats() const {
+  if (!s3_) return std::nullopt;
+  return s3_->stats();
+}
+
+}  // namespace sluice

@@ -1,0 +1,39 @@
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <arrow/result.h>
+
+#include "io/object_store.h"
+#include "io/s3_config.h"
+#include "io/s3_connection.h"
+
+namespace sluice {
+
+// Opens the ObjectStores of a run by URI: local paths and file:// URIs on the local
+// disk, s3://bucket/prefix through one S3Connection shared by every S3 output (made
+// on first use from the S3Config given here).
+//
+// Lifetime: the stores and their files may outlive the Storage; the S3 connection
+// lives until the last of them is gone. Not thread-safe (one pipeline thread opens).
+class Storage {
+ public:
+  explicit Storage(S3Config s3 = {}) : s3_config_(std::move(s3)) {}
+
+  // Opens `uri`, checking at once that it can be written (local: the directory is
+  // created; S3: see S3Connection::CheckAccess). Errors say what to fix.
+  arrow::Result<std::shared_ptr<ObjectStore>> Open(const std::string& uri);
+
+  // Upload statistics; unset when nothing went to S3.
+  std::optional<S3Stats> s3_stats() const;
+
+  static bool IsS3Uri(const std::string& uri) { return uri.rfind("s3://", 0) == 0; }
+
+ private:
+  S3Config s3_config_;
+  std::shared_ptr<S3Connection> s3_;
+};
+
+}  // namespace sluice
