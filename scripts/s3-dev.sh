@@ -8,6 +8,7 @@
 #   scripts/s3-dev.sh clean    stop and delete the data
 #   scripts/s3-dev.sh env      print AWS_ENDPOINT, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY
 #   scripts/s3-dev.sh status   exit 0 when running
+#   scripts/s3-dev.sh bucket B create bucket B (if missing) on the running server
 #   scripts/s3-dev.sh build    build the server only
 #
 # Environment: SLUICE_S3_PORT (default 39900; the console uses PORT+1), SLUICE_S3_DIR
@@ -51,6 +52,22 @@ start() {
   echo "s3-dev: MinIO on http://127.0.0.1:$PORT (data in $DATA)" >&2
 }
 
+# Creates bucket $1 with the project's pyarrow (make deps).
+bucket() {
+  service_running || {
+    echo "s3-dev: not running (scripts/s3-dev.sh start)" >&2
+    exit 1
+  }
+  "$(dirname "$0")/../.venv/bin/python" - "$1" "$PORT" "$ACCESS_KEY" "$SECRET_KEY" <<'PY'
+import sys
+import pyarrow.fs as fs
+name, port, key, secret = sys.argv[1:]
+fs.S3FileSystem(endpoint_override=f"127.0.0.1:{port}", scheme="http", access_key=key, secret_key=secret,
+                allow_bucket_creation=True).create_dir(name)
+PY
+  echo "s3-dev: bucket s3://$1 on http://127.0.0.1:$PORT" >&2
+}
+
 case ${1:-} in
   start) start ;;
   stop) service_stop 10 ;;
@@ -61,6 +78,7 @@ case ${1:-} in
     echo "AWS_SECRET_ACCESS_KEY=$SECRET_KEY"
     ;;
   status) service_running ;;
+  bucket) bucket "${2:?usage: scripts/s3-dev.sh bucket NAME}" ;;
   build) build ;;
   *)
     sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//' >&2

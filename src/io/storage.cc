@@ -5,14 +5,8 @@
 
 namespace sluice {
 
-arrow::Result<std::shared_ptr<ObjectStore>> Storage::Open(const std::string& uri) {
-  if (IsS3Uri(uri)) {
-    if (!s3_) {
-      ARROW_ASSIGN_OR_RAISE(S3Location location, ParseS3Uri(uri));
-      ARROW_ASSIGN_OR_RAISE(s3_, S3Connection::Make(s3_config_, location.bucket));
-    }
-    return S3ObjectStore::Open(uri, s3_);
-  }
+arrow::Status Storage::CheckUri(const std::string& uri) {
+  if (IsS3Uri(uri)) return ParseS3Uri(uri).status();
   const size_t scheme = uri.find("://");
   if (scheme != std::string::npos && uri.rfind("file://", 0) != 0) {
     const std::string name = uri.substr(0, scheme);
@@ -20,6 +14,18 @@ arrow::Result<std::shared_ptr<ObjectStore>> Storage::Open(const std::string& uri
         "'", uri, "': ", name,
         ":// is not a storage sluice writes to; use a local path or s3://bucket/prefix",
         name == "s3a" || name == "s3n" ? " (s3a:// and s3n:// are s3://)" : "");
+  }
+  return arrow::Status::OK();
+}
+
+arrow::Result<std::shared_ptr<ObjectStore>> Storage::Open(const std::string& uri) {
+  ARROW_RETURN_NOT_OK(CheckUri(uri));
+  if (IsS3Uri(uri)) {
+    if (!s3_) {
+      ARROW_ASSIGN_OR_RAISE(S3Location location, ParseS3Uri(uri));
+      ARROW_ASSIGN_OR_RAISE(s3_, S3Connection::Make(s3_config_, location.bucket));
+    }
+    return S3ObjectStore::Open(uri, s3_);
   }
   return LocalObjectStore::Open(uri);
 }

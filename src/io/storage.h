@@ -30,6 +30,9 @@ class Storage {
   std::optional<S3Stats> s3_stats() const;
 
   static bool IsS3Uri(const std::string& uri) { return uri.rfind("s3://", 0) == 0; }
+  // Checks the form of a location without touching it: a local path, file://, or
+  // s3:// with a valid bucket name. Invalid, with the fix, otherwise.
+  static arrow::Status CheckUri(const std::string& uri);
 
  private:
   S3Config s3_config_;

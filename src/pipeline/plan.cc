@@ -70,6 +70,9 @@ arrow::Result<SinkPlan> MakeSinkPlan(const PipelineSpec& spec, const ParquetSpec
                                      const std::string& what, const std::shared_ptr<arrow::Schema>& schema) {
   SinkPlan plan;
   plan.spec = parquet;
+  if (auto location = Storage::CheckUri(parquet.path); !location.ok()) {
+    return arrow::Status::Invalid(spec.Where(parquet.line), ": ", what, ".path: ", location.message());
+  }
   auto compression = ParseCompression(parquet.compression);
   if (!compression.ok()) {
     return arrow::Status::Invalid(spec.Where(parquet.line), ": ", what,
@@ -304,7 +307,12 @@ arrow::Result<Plan> MakePlan(PipelineSpec spec) {
     on_s3 |= *sink && Storage::IsS3Uri((*sink)->spec.path);
   if (on_s3) {
     auto valid = ValidateS3Config(spec.s3);
-    if (!valid.ok()) return valid.WithMessage(spec.file, ": ", valid.message());
+    if (!valid.ok()) {
+      // Settings from the pipeline file name their line already; those from the
+      // environment get the file's name.
+      const bool located = valid.message().rfind(spec.file + ":", 0) == 0;
+      return valid.WithMessage(located ? "" : spec.file + ": ", valid.message());
+    }
     plan.s3 = spec.s3;
   }
   plan.spec = std::move(spec);

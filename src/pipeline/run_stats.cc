@@ -62,6 +62,7 @@ std::string RunStats::ToJson() const {
         o.late);
   }
   field("outputs", list + (outputs.empty() ? "]" : "\n  ]"));
+  field("publish_wait_seconds", fmt::format("{:.3f}", publish_wait_seconds));
   field("s3",
         s3 ? fmt::format("{{\"objects\": {}, \"bytes\": {}, \"retries\": {}, \"wait_seconds\": {:.3f}, "
                          "\"peak_buffered_bytes\": {}}}",
@@ -97,7 +98,8 @@ std::string RunStats::Summary(const std::string& pipeline_name) const {
   if (s3) {
     row("S3 objects uploaded:", Grouped(s3->objects));
     row("  retried requests:", Grouped(s3->retries));
-    row("  waited for uploads:", fmt::format("{:.2f} s", s3->wait_seconds));
+    row("  waited for buffer space:", fmt::format("{:.2f} s", s3->wait_seconds));
+    row("  waited at trigger ends:", fmt::format("{:.2f} s", publish_wait_seconds));
   }
   row("Watermark:", watermark ? FormatTimestamp(*watermark) : "-");
   double rate = elapsed_seconds > 0 ? static_cast<double>(records_read) / elapsed_seconds : 0;

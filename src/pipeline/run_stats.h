@@ -44,6 +44,8 @@ struct RunStats {
   double cpu_seconds = 0;
   std::vector<OutputStats> outputs;
   std::optional<S3Stats> s3;  // set when an output is on S3
+  // Time the ends of triggers waited for completed files to become visible (uploads).
+  double publish_wait_seconds = 0;
 
   std::string ToJson() const;
   // The end-of-run block printed to the terminal.

@@ -451,7 +451,10 @@ void Runner::OnAssigned(const std::vector<AssignedPartition>& partitions) {
 
 arrow::Status Runner::OnRevoking(const std::vector<PartitionId>& partitions) {
   (void)partitions;
-  return FlushOutputs();
+  // Everything so far becomes durable; the source then commits the pending triggers.
+  for (Sink* sink : Sinks()) ARROW_RETURN_NOT_OK(sink->Flush());
+  pending_.clear();
+  return arrow::Status::OK();
 }
 
 void Runner::OnRevoked(const std::vector<PartitionId>& partitions, bool lost) {
@@ -512,7 +515,9 @@ CommitPoint Runner::PlanCommit(PartitionId partition, KafkaOffset next) const {
 void Runner::RefreshStats() {
   stats_.raw_rows_written = stats_.windows_written = stats_.files_written = stats_.bytes_written = 0;
   stats_.open_windows = stats_.expression_errors = 0;
+  int64_t publish_wait = 0;
   for (size_t i = 0; i < outputs_.size(); ++i) {
+    publish_wait += outputs_[i].sink->stats().publish_wait_micros;
     const auto& sink = outputs_[i].sink->stats();
     auto& o = stats_.outputs[i];
     o.rows = sink.rows;
@@ -533,7 +538,9 @@ void Runner::RefreshStats() {
     stats_.files_written += sink->stats().files;
     stats_.bytes_written += sink->stats().bytes;
     stats_.expression_errors += sink->stats().expression_errors;
+    publish_wait += sink->stats().publish_wait_micros;
   }
+  stats_.publish_wait_seconds = static_cast<double>(publish_wait) / 1e6;
   stats_.bytes_read = source_->stats().bytes;
   stats_.s3 = storage_->s3_stats();
   if (tracker_) {
@@ -560,17 +567,44 @@ void Runner::LogProgress(double seconds) {
       groups);
 }
 
-arrow::Status Runner::FlushOutputs() {
-  for (auto& output : outputs_) ARROW_RETURN_NOT_OK(output.sink->Flush());
+std::vector<Sink*> Runner::Sinks() const {
+  std::vector<Sink*> sinks;
+  for (const auto& output : outputs_) sinks.push_back(output.sink.get());
   for (auto* sink : {dead_letter_.get(), late_.get()}) {
-    if (sink) ARROW_RETURN_NOT_OK(sink->Flush());
+    if (sink) sinks.push_back(sink);
+  }
+  return sinks;
+}
+
+arrow::Status Runner::CommitTriggers(size_t max_pending) {
+  const std::vector<Sink*> sinks = Sinks();
+  while (!pending_.empty()) {
+    const PendingTrigger& trigger = pending_.front();
+    const bool wait = pending_.size() > max_pending;
+    for (size_t i = 0; i < sinks.size(); ++i) {
+      if (wait) {
+        ARROW_RETURN_NOT_OK(sinks[i]->WaitVisible(trigger.marks[i]));
+      } else {
+        ARROW_ASSIGN_OR_RAISE(bool visible, sinks[i]->Visible(trigger.marks[i]));
+        if (!visible) return arrow::Status::OK();
+      }
+    }
+    ARROW_RETURN_NOT_OK(source_->CommitPrepared(trigger.ticket));
+    pending_.pop_front();
   }
   return arrow::Status::OK();
 }
 
 arrow::Status Runner::EndTrigger(bool final) {
-  ARROW_RETURN_NOT_OK(FlushOutputs());
-  ARROW_RETURN_NOT_OK(source_->Commit());
+  PendingTrigger trigger;
+  for (Sink* sink : Sinks()) {
+    ARROW_ASSIGN_OR_RAISE(int64_t mark, sink->CompleteFiles());
+    trigger.marks.push_back(mark);
+  }
+  trigger.ticket = source_->PrepareCommit();
+  pending_.push_back(std::move(trigger));
+  // The files of one trigger may be published while the next one runs; not more.
+  ARROW_RETURN_NOT_OK(CommitTriggers(final ? 0 : 1));
   ++stats_.triggers;
   RefreshStats();
   const int64_t mono = clock_->MonotonicMicros();
@@ -583,8 +617,16 @@ arrow::Status Runner::EndTrigger(bool final) {
 }
 
 arrow::Status Runner::Run(const std::atomic<bool>& stop) {
-  started_ = trigger_started_ = clock_->MonotonicMicros();
   const double cpu_start = CpuSeconds();
+  arrow::Status status = RunTriggers(stop);
+  // A failed run's summary shows how far it got (files visible, retries).
+  if (!status.ok()) RefreshStats();
+  stats_.cpu_seconds = CpuSeconds() - cpu_start;
+  return status;
+}
+
+arrow::Status Runner::RunTriggers(const std::atomic<bool>& stop) {
+  started_ = trigger_started_ = clock_->MonotonicMicros();
   const int64_t batch_size = options_.batch_size.value_or(plan_.spec.trigger.batch_size);
   const int64_t interval = plan_.spec.trigger.interval.count();
   spdlog::info("running {}: {}", plan_.spec.name.empty() ? plan_.spec.file : plan_.spec.name,
@@ -615,6 +657,7 @@ arrow::Status Runner::Run(const std::atomic<bool>& stop) {
     if (!raw.empty()) ARROW_RETURN_NOT_OK(ProcessBatch(raw));
     if (MarkIdlePartitions(mono)) ARROW_RETURN_NOT_OK(EmitWindows(clock_->NowMicros()));
     for (auto& output : outputs_) ARROW_RETURN_NOT_OK(output.sink->Tick());
+    ARROW_RETURN_NOT_OK(CommitTriggers(pending_.size()));
     if (!more) {
       ended = true;
       break;
@@ -639,7 +682,6 @@ arrow::Status Runner::Run(const std::atomic<bool>& stop) {
   }
   RefreshStats();
   stats_.open_windows = open_windows;
-  stats_.cpu_seconds = CpuSeconds() - cpu_start;
   if (stats_.open_windows > 0) {
     spdlog::warn(
         "{} open (window, group) results were not emitted: their windows had not closed "

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <atomic>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -48,10 +49,12 @@ struct RunOptions {
 // records that are not late for it and emits the windows the watermark has passed.
 // Results never depend on batch boundaries (see docs/semantics.md).
 //
-// Kafka: the runner is the source's PartitionListener. Offsets are committed at the end
-// of every trigger after every output is flushed, never past a record that lives only
-// in an open window (RetainedOffsets), so a restart loses nothing. Before a partition is
-// revoked every output is flushed and its offsets committed. A partition without
+// Kafka: the runner is the source's PartitionListener. At the end of every trigger every
+// output's files are completed and the source prepares a commit (never past a record
+// that lives only in an open window, RetainedOffsets); it is committed once the files
+// are visible. Uploads of one trigger overlap the next trigger; the end of a trigger
+// waits for the one before it. A restart therefore loses nothing. Before a partition is
+// revoked every output is made durable and the source commits. A partition without
 // records for event_time.idle_timeout stops holding the watermark back.
 //
 // Threads: Run() blocks the calling thread; `stop` may be set from any thread (signal
@@ -76,6 +79,7 @@ class Runner final : private PartitionListener {
 
   Runner(const Plan& plan, RunOptions options, Clock* clock);
   arrow::Status Open();
+  arrow::Status RunTriggers(const std::atomic<bool>& stop);
   // The rows of a batch that passed decoding, derived columns, checks, event time and
   // the filter, with the RawBatch index of each row's record.
   struct ValidRows {
@@ -92,9 +96,14 @@ class Runner final : private PartitionListener {
   arrow::Status WriteOutputs(const RawBatch& raw, const ValidRows& valid, int64_t now);
   arrow::Status EmitWindows(int64_t now);
   arrow::Status WriteRejected(const RawBatch& raw, std::vector<Rejection>* rejections, int64_t now);
+  // Completes the trigger's files and prepares its commit; a final trigger (and a
+  // trigger while the one before is still being published) waits and commits.
   arrow::Status EndTrigger(bool final);
-  // Completes every output's files (visible and durable).
-  arrow::Status FlushOutputs();
+  // Commits the oldest pending triggers: waits until at most `max_pending` are left,
+  // then commits those whose files are already visible.
+  arrow::Status CommitTriggers(size_t max_pending);
+  // Every sink: outputs, then dead letter and late.
+  std::vector<Sink*> Sinks() const;
   // Appends the plan's metadata columns to a decoded batch.
   arrow::Result<std::shared_ptr<arrow::RecordBatch>> AddMetadataColumns(
       std::shared_ptr<arrow::RecordBatch> batch, const RawBatch& raw,
@@ -137,6 +146,13 @@ class Runner final : private PartitionListener {
   int64_t emitted_watermark_ = kWatermarkMin.value();  // windows ending at or before it are emitted
   bool warned_mixed_groups_ = false;
   std::vector<Output> outputs_;
+  // Triggers whose files are not all visible yet, oldest first: the source's commit
+  // ticket and each sink's mark (in Sinks() order).
+  struct PendingTrigger {
+    int64_t ticket = 0;
+    std::vector<int64_t> marks;
+  };
+  std::deque<PendingTrigger> pending_;
   std::unique_ptr<ParquetSink> dead_letter_;
   std::unique_ptr<ParquetSink> late_;
   RejectedRecordBuilder dead_letter_builder_;

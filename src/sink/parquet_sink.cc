@@ -109,14 +109,23 @@ arrow::Status ParquetSink::Complete(const std::string& partition) {
   publishing.visible = file.staged->Commit();
   publishing.staged = std::move(file.staged);
   publishing_.push_back(std::move(publishing));
-  return Reap(/*wait=*/false);
+  ++completed_;
+  return Reap(/*wait_until=*/0);
 }
 
-arrow::Status ParquetSink::Reap(bool wait) {
-  while (!publishing_.empty() && (wait || publishing_.front().visible.is_finished())) {
+arrow::Status ParquetSink::Reap(int64_t wait_until) {
+  ARROW_RETURN_NOT_OK(failure_);
+  while (!publishing_.empty() && (reaped_ < wait_until || publishing_.front().visible.is_finished())) {
     Publishing done = std::move(publishing_.front());
     publishing_.pop_front();
-    ARROW_RETURN_NOT_OK(done.visible.status());
+    ++reaped_;
+    if (!done.visible.is_finished()) {
+      const int64_t start = clock_->MonotonicMicros();
+      done.visible.Wait();
+      stats_.publish_wait_micros += clock_->MonotonicMicros() - start;
+    }
+    failure_ = done.visible.status();
+    ARROW_RETURN_NOT_OK(failure_);
     stats_.rows += done.rows;
     stats_.files += 1;
     stats_.bytes += done.bytes;
@@ -154,7 +163,7 @@ arrow::Status ParquetSink::Write(const std::shared_ptr<arrow::RecordBatch>& batc
 }
 
 arrow::Status ParquetSink::Tick() {
-  ARROW_RETURN_NOT_OK(Reap(/*wait=*/false));
+  ARROW_RETURN_NOT_OK(Reap(/*wait_until=*/0));
   if (options_.file_max_age.count() <= 0) return arrow::Status::OK();
   int64_t now = clock_->MonotonicMicros();
   std::vector<std::string> expired;
@@ -165,10 +174,17 @@ arrow::Status ParquetSink::Tick() {
   return arrow::Status::OK();
 }
 
-arrow::Status ParquetSink::Flush() {
+arrow::Result<int64_t> ParquetSink::CompleteFiles() {
   while (!open_.empty()) ARROW_RETURN_NOT_OK(Complete(open_.begin()->first));
-  return Reap(/*wait=*/true);
+  return completed_;
 }
+
+arrow::Result<bool> ParquetSink::Visible(int64_t mark) {
+  ARROW_RETURN_NOT_OK(Reap(/*wait_until=*/0));
+  return reaped_ >= mark;
+}
+
+arrow::Status ParquetSink::WaitVisible(int64_t mark) { return Reap(/*wait_until=*/mark); }
 
 arrow::Status ParquetSink::Close() { return Flush(); }
 

@@ -38,12 +38,11 @@ std::string DescribeParquet(const std::string& location, const ParquetSinkOption
 // schema stored for exact read-back). One open file per partition; a file completes
 // (footer written, then atomically visible) when it reaches file_max_rows or
 // file_max_bytes, when it is older than file_max_age, when too many files are open,
-// and at every Flush. Completed files are published by the store, on S3 in the
-// background: Flush returns once every file completed so far is visible, and fails
-// when one could not be published. Partition columns are computed by expressions; a batch column
-// with the same name as a partition column is kept only in the path (as Spark does).
-// File names never repeat within a run (a sequence number) nor across runs (the run
-// id), so files of concurrent or earlier runs are never overwritten.
+// and at CompleteFiles. Completed files are published by the store, on S3 in the
+// background, and counted in stats() once visible. Partition columns are computed by expressions; a batch
+// column with the same name as a partition column is kept only in the path (as Spark does). File names never
+// repeat within a run (a sequence number) nor across runs (the run id), so files of concurrent or earlier
+// runs are never overwritten.
 //
 // Not thread-safe (see Sink).
 class ParquetSink final : public Sink {
@@ -57,7 +56,9 @@ class ParquetSink final : public Sink {
 
   arrow::Status Write(const std::shared_ptr<arrow::RecordBatch>& batch) override;
   arrow::Status Tick() override;
-  arrow::Status Flush() override;
+  arrow::Result<int64_t> CompleteFiles() override;
+  arrow::Result<bool> Visible(int64_t mark) override;
+  arrow::Status WaitVisible(int64_t mark) override;
   arrow::Status Close() override;
   const SinkStats& stats() const override { return stats_; }
   std::string Describe() const override;
@@ -86,9 +87,9 @@ class ParquetSink final : public Sink {
               Clock* clock, Partitioner partitioner);
   arrow::Result<OpenFile*> FileFor(const std::string& partition);
   arrow::Status Complete(const std::string& partition);
-  // Counts the files that became visible; with `wait`, waits for all of them. Returns
-  // the first publishing failure.
-  arrow::Status Reap(bool wait);
+  // Counts the completed files that became visible, in completion order; waits for
+  // those before `wait_until`. Returns the first publishing failure.
+  arrow::Status Reap(int64_t wait_until);
 
   std::string name_;
   std::shared_ptr<ObjectStore> store_;
@@ -104,6 +105,9 @@ class ParquetSink final : public Sink {
   std::shared_ptr<parquet::ArrowWriterProperties> arrow_properties_;
   std::map<std::string, OpenFile> open_;
   std::deque<Publishing> publishing_;  // in completion order
+  int64_t completed_ = 0;              // files completed (the marks of CompleteFiles)
+  int64_t reaped_ = 0;                 // ... of which visible and counted
+  arrow::Status failure_;              // the first file that could not be published
   int64_t sequence_ = 0;
   uint64_t writes_ = 0;
   SinkStats stats_;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstring>
+#include <limits>
 #include <thread>
 
 #include <fmt/format.h>
@@ -355,6 +356,7 @@ arrow::Status KafkaSource::Assign(rd_kafka_topic_partition_list_t* partitions) {
     const rd_kafka_topic_partition_t& p = partitions->elems[i];
     Partition* state = Find(p.topic, p.partition, true);
     state->assigned = true;
+    ++state->assignments;
     state->next_offset = state->processed_offset = p.offset;
     state->at_end = options_.bounded && p.offset >= state->end_offset;
     assigned.push_back(AssignedPartition{state->id, state->resume});
@@ -384,8 +386,11 @@ arrow::Status KafkaSource::Revoke(rd_kafka_topic_partition_list_t* partitions) {
   // is known to be durable: nothing is committed.
   arrow::Status status;
   if (!lost && listener_ != nullptr) {
+    // Every output is durable after OnRevoking: the prepared commits first (all
+    // partitions), then the revoked partitions as they are now.
     status = listener_->OnRevoking(ids);
-    if (status.ok()) status = CommitPartitions(revoked);
+    if (status.ok()) status = CommitPrepared(std::numeric_limits<int64_t>::max());
+    if (status.ok()) status = CommitPlanned(Plan(revoked));
   }
   revoked_in_next_ = true;
   if (listener_) listener_->OnRevoked(ids, lost);
@@ -538,14 +543,26 @@ arrow::Result<bool> KafkaSource::Next(int64_t max_records, Duration timeout, Raw
   return true;
 }
 
-arrow::Status KafkaSource::CommitPartitions(const std::vector<Partition*>& partitions) {
-  KafkaPartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size())));
-  std::vector<std::pair<Partition*, CommitPoint>> planned;
+std::vector<KafkaSource::PlannedCommit> KafkaSource::Plan(const std::vector<Partition*>& partitions) const {
+  std::vector<PlannedCommit> planned;
   for (Partition* state : partitions) {
     if (!state->assigned || state->processed_offset < 0) continue;
     const KafkaOffset processed(state->processed_offset);
     CommitPoint point{processed, PartitionResume{processed.value(), std::nullopt, std::nullopt}};
     if (listener_) point = listener_->PlanCommit(state->id, processed);
+    planned.push_back(PlannedCommit{state, state->assignments, std::move(point)});
+  }
+  return planned;
+}
+
+arrow::Status KafkaSource::CommitPlanned(const std::vector<PlannedCommit>& planned) {
+  KafkaPartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(planned.size())));
+  std::vector<std::pair<Partition*, CommitPoint>> committing;
+  for (const PlannedCommit& plan : planned) {
+    Partition* state = plan.partition;
+    // Revoked, or reassigned since (another owner may have committed meanwhile).
+    if (!state->assigned || state->assignments != plan.assignment) continue;
+    CommitPoint point = plan.point;
     // Committed offsets only move forward; the metadata moves with the records processed.
     if (point.offset.value() < state->committed) point.offset = KafkaOffset(state->committed);
     const std::string metadata = EncodeCommitMetadata(point.resume);
@@ -559,9 +576,9 @@ arrow::Status KafkaSource::CommitPartitions(const std::vector<Partition*>& parti
     entry->metadata_size = metadata.size();
     spdlog::debug("kafka: committing {} at {} with '{}'",
                   sluice::PartitionName(state->topic, state->partition), point.offset.value(), metadata);
-    planned.emplace_back(state, point);
+    committing.emplace_back(state, std::move(point));
   }
-  if (planned.empty()) return arrow::Status::OK();
+  if (committing.empty()) return arrow::Status::OK();
   rd_kafka_resp_err_t err = rd_kafka_commit(consumer_.get(), list.get(), 0);
   for (int i = 0; err == RD_KAFKA_RESP_ERR_NO_ERROR && i < list->cnt; ++i) {
     const rd_kafka_topic_partition_t& entry = list->elems[i];
@@ -586,7 +603,7 @@ arrow::Status KafkaSource::CommitPartitions(const std::vector<Partition*>& parti
     }
     return KafkaError(err, "cannot commit offsets for group '" + options_.group_id + "'");
   }
-  for (auto& [state, point] : planned) {
+  for (auto& [state, point] : committing) {
     state->committed = point.offset.value();
     state->committed_metadata = EncodeCommitMetadata(point.resume);
   }
@@ -594,15 +611,30 @@ arrow::Status KafkaSource::CommitPartitions(const std::vector<Partition*>& parti
   return arrow::Status::OK();
 }
 
-arrow::Status KafkaSource::Commit() {
-  if (closed_) return arrow::Status::OK();
+int64_t KafkaSource::PrepareCommit() {
+  if (closed_) return 0;
   std::vector<Partition*> assigned;
   for (auto& [key, state] : partitions_) {
     if (!state->assigned) continue;
-    state->processed_offset = state->next_offset;  // the pipeline commits after processing
+    state->processed_offset = state->next_offset;  // the pipeline prepares after processing
     assigned.push_back(state.get());
   }
-  return CommitPartitions(assigned);
+  prepared_.push_back(PreparedCommit{next_ticket_, Plan(assigned)});
+  return next_ticket_++;
+}
+
+arrow::Status KafkaSource::CommitPrepared(int64_t ticket) {
+  // The newest plan of each partition stands for the older ones.
+  std::map<Partition*, PlannedCommit> newest;
+  while (!prepared_.empty() && prepared_.front().ticket <= ticket) {
+    for (PlannedCommit& plan : prepared_.front().planned)
+      newest.insert_or_assign(plan.partition, std::move(plan));
+    prepared_.pop_front();
+  }
+  if (closed_ || newest.empty()) return arrow::Status::OK();
+  std::vector<PlannedCommit> planned;
+  for (auto& [state, plan] : newest) planned.push_back(std::move(plan));
+  return CommitPlanned(planned);
 }
 
 arrow::Status KafkaSource::Close() {

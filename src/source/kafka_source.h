@@ -1,6 +1,7 @@
 #pragma once
 
 #include <atomic>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -46,8 +47,10 @@ struct KafkaSourceOptions {
 };
 
 // Reads Kafka topics as a member of a consumer group with librdkafka's batch consume
-// API. Offsets are committed only by Commit() (never automatically), never past the
-// listener's FirstRetained, so everything committed is durable in every output.
+// API. Offsets are committed only by CommitPrepared (never automatically), as the
+// listener planned them (PlanCommit) when the commit was prepared, so everything
+// committed is durable in every output. A prepared commit whose partition was revoked
+// or reassigned since is dropped.
 //
 // Assignment: cooperative-sticky by default. A newly assigned partition starts at the
 // group's committed offset, or (none committed) at `start`; the start offset is logged.
@@ -73,7 +76,8 @@ class KafkaSource final : public Source {
 
   void SetListener(PartitionListener* listener) override { listener_ = listener; }
   arrow::Result<bool> Next(int64_t max_records, Duration timeout, RawBatch* batch) override;
-  arrow::Status Commit() override;
+  int64_t PrepareCommit() override;
+  arrow::Status CommitPrepared(int64_t ticket) override;
   arrow::Status Close() override;
   const SourceStats& stats() const override { return stats_; }
   std::string Describe() const override;
@@ -96,6 +100,18 @@ class KafkaSource final : public Source {
     std::optional<PartitionResume> resume;  // found with the committed offset at assignment
     int64_t end_offset = -1;                // bounded: the high watermark at assignment
     bool at_end = false;                    // bounded: reached end_offset (or partition EOF)
+    int64_t assignments = 0;                // times assigned to this process
+  };
+  // What to commit for a partition, as planned while it had its `assignment`-th
+  // assignment.
+  struct PlannedCommit {
+    Partition* partition;
+    int64_t assignment;
+    CommitPoint point;
+  };
+  struct PreparedCommit {
+    int64_t ticket;
+    std::vector<PlannedCommit> planned;
   };
 
   KafkaSource(KafkaSourceOptions options, Clock* clock);
@@ -109,7 +125,11 @@ class KafkaSource final : public Source {
   // cooperative protocol, the whole assignment for eager ones.
   arrow::Status ChangeAssignment(rd_kafka_topic_partition_list_t* partitions, bool add);
   arrow::Status ResolveStartOffsets(rd_kafka_topic_partition_list_t* partitions);
-  arrow::Status CommitPartitions(const std::vector<Partition*>& partitions);
+  // Plans the commit of each partition's processed records (the listener's PlanCommit).
+  std::vector<PlannedCommit> Plan(const std::vector<Partition*>& partitions) const;
+  // Commits the planned points of partitions still in the same assignment; offsets only
+  // move forward.
+  arrow::Status CommitPlanned(const std::vector<PlannedCommit>& planned);
   Partition* Find(std::string_view topic, int32_t partition, bool create);
   arrow::Status HandleMessageError(const rd_kafka_message_t& message);
   bool AllAtEnd() const;
@@ -128,6 +148,8 @@ class KafkaSource final : public Source {
   int64_t started_ = 0;
   int64_t last_error_log_ = 0;  // monotonic time of the last transport warning
   std::vector<rd_kafka_message_t*> messages_;
+  std::deque<PreparedCommit> prepared_;  // oldest first
+  int64_t next_ticket_ = 1;
   SourceStats stats_;
 };
 

@@ -112,6 +112,34 @@ TEST_F(KafkaSourceTest, ReadsEveryRecordOnceAndCommitsTheEnd) {
   EXPECT_TRUE(Drain(again.get()).empty());
 }
 
+TEST_F(KafkaSourceTest, APreparedCommitCommitsWhatWasReturnedWhenItWasPrepared) {
+  RecordingListener listener;
+  int64_t first = 0, second = 0;
+  size_t at_first = 0;
+  {
+    auto source = KafkaSource::Make(Options("prepared"), Clock::System()).ValueOrDie();
+    source->SetListener(&listener);
+    auto seen = Drain(source.get(), [&](int64_t count) {
+      if (first == 0 && count >= kRecords / 2) {
+        first = source->PrepareCommit();
+        at_first = static_cast<size_t>(count);
+      }
+    });
+    ASSERT_EQ(seen.size(), static_cast<size_t>(kRecords));
+    ASSERT_GT(at_first, 0u);
+    ASSERT_LT(at_first, seen.size());
+    second = source->PrepareCommit();  // everything, never committed
+    EXPECT_GT(second, first);
+    ASSERT_TRUE(source->CommitPrepared(first).ok());
+    EXPECT_EQ(source->stats().commits, 1);
+    ASSERT_TRUE(source->CommitPrepared(first).ok());  // done: nothing more
+    EXPECT_EQ(source->stats().commits, 1);
+  }  // destroyed without Close: the second prepared commit is dropped
+  // The group resumes where the first prepared commit was taken.
+  auto again = KafkaSource::Make(Options("prepared"), Clock::System()).ValueOrDie();
+  EXPECT_EQ(Drain(again.get()).size(), kRecords - at_first);
+}
+
 TEST_F(KafkaSourceTest, InjectedFetchErrorsLoseNothing) {
   // Retryable errors on the next fetches: the consumer retries and nothing is lost.
   broker_->PushRequestErrors(1 /* Fetch */,

@@ -57,7 +57,8 @@ class PartitionListener {
   // The source starts reading these partitions.
   virtual void OnAssigned(const std::vector<AssignedPartition>& partitions) = 0;
   // The source is about to give these partitions up in an orderly way: make every
-  // output durable now. The source then commits (PlanCommit) and calls OnRevoked.
+  // output durable now, including those of every prepared commit. The source then
+  // commits what was prepared and the partitions' PlanCommit, and calls OnRevoked.
   virtual arrow::Status OnRevoking(const std::vector<PartitionId>& partitions) = 0;
   // The partitions are gone: forget their state. `lost` means they were taken away
   // without a chance to commit (another consumer may already read them).
@@ -70,9 +71,13 @@ class PartitionListener {
 
 // Where records come from: Kafka, NDJSON files, the scenario generator.
 //
-// Lifecycle: SetListener (optional) before the first Next; Next repeatedly; Commit
-// after the outputs of everything returned so far are durable (a Kafka source commits
-// the listener's PlanCommit then); Close at the end.
+// Lifecycle: SetListener (optional) before the first Next; Next repeatedly; commits;
+// Close at the end.
+// Commits come in two steps, so that a pipeline can go on reading while the outputs of
+// a trigger are made durable: PrepareCommit notes what to commit for everything
+// returned so far (a Kafka source asks the listener's PlanCommit then) and returns a
+// ticket; CommitPrepared commits every prepared commit up to a ticket, oldest first,
+// once the outputs they cover are durable. Commit() does both at once.
 // Delivery: every record at least once, in order within its partition; positions travel
 // with each record (RecordPosition) for dead letters and commits.
 // Not thread-safe: one pipeline thread calls it.
@@ -88,7 +93,13 @@ class Source {
   // true with an empty batch means "nothing available yet".
   virtual arrow::Result<bool> Next(int64_t max_records, Duration timeout, RawBatch* batch) = 0;
 
-  virtual arrow::Status Commit() { return arrow::Status::OK(); }
+  virtual int64_t PrepareCommit() { return 0; }
+  virtual arrow::Status CommitPrepared(int64_t ticket) {
+    (void)ticket;
+    return arrow::Status::OK();
+  }
+  // Commits everything returned so far, all of whose outputs are durable.
+  arrow::Status Commit() { return CommitPrepared(PrepareCommit()); }
   virtual arrow::Status Close() { return arrow::Status::OK(); }
 
   virtual const SourceStats& stats() const = 0;
