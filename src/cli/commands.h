@@ -35,7 +35,9 @@ struct ProduceCommandOptions {
 };
 int ProduceCommand(const ProduceCommandOptions& options, const std::atomic<bool>& stop);
 
-int InspectCommand(const std::string& path, int64_t rows);
+// `path`: a Parquet file or a directory of them, local or s3:// (reached with the
+// AWS_* variables of the environment and .env).
+int InspectCommand(const GlobalOptions& global, const std::string& path, int64_t rows);
 
 struct ConsumeCommandOptions {
   std::string from;                // kafka://HOST:PORT/TOPIC

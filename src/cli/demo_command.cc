@@ -68,12 +68,14 @@ int DemoCommand(const DemoCommandOptions& options, const std::atomic<bool>& stop
   if (int rc = RunPlan(*plan, run, stop, &stats); rc != 0) return rc;
 
   std::cout << "\n4. a few aggregates (" << lake << "/aggregated):\n";
-  auto files = ListParquetFiles(lake + "/aggregated");
+  Storage storage;
+  auto aggregated = storage.Locate(lake + "/aggregated");
+  auto files = aggregated.ok() ? ListParquetFiles(*aggregated) : aggregated.status();
   if (!files.ok() || files->empty()) {
     std::cerr << "error: no aggregated files were written\n";
     return 1;
   }
-  auto table = ReadParquetFiles(*files, 1'000'000);
+  auto table = ReadParquetFiles(aggregated->filesystem.get(), *files, 1'000'000);
   if (!table.ok()) {
     std::cerr << "error: " << table.status().message() << "\n";
     return 1;

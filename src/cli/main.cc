@@ -4,12 +4,12 @@
 #include <cstdlib>
 #include <iostream>
 
-#include <arrow/filesystem/s3fs.h>
 #include <unistd.h>
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
 #include "common/logging.h"
+#include "io/s3_connection.h"
 
 namespace {
 
@@ -35,9 +35,7 @@ int RunVerb(int argc, char** argv);
 
 int main(int argc, char** argv) {
   const int code = RunVerb(argc, argv);
-  // Arrow's S3 support must be shut down before static destruction, after every S3
-  // filesystem is gone (each verb's objects are).
-  if (arrow::fs::IsS3Initialized()) (void)arrow::fs::FinalizeS3();
+  sluice::ShutdownS3();  // after every S3 connection is gone: each verb's objects are
   return code;
 }
 
@@ -122,7 +120,8 @@ int RunVerb(int argc, char** argv) {
   std::string inspect_path;
   int64_t inspect_rows = 10;
   auto* inspect_cmd = app.add_subcommand("inspect", "show schema, row count and first rows of Parquet files");
-  inspect_cmd->add_option("path", inspect_path, "a Parquet file or a directory of them")->required();
+  inspect_cmd->add_option("path", inspect_path, "a Parquet file or a directory of them, local or s3://")
+      ->required();
   inspect_cmd->add_option("--rows", inspect_rows, "rows to show")->capture_default_str();
 
   DemoCommandOptions demo;
@@ -147,7 +146,7 @@ int RunVerb(int argc, char** argv) {
   }
   if (*validate_cmd) return ValidateCommand(global, validate_path);
   if (*produce_cmd) return ProduceCommand(produce, g_stop);
-  if (*inspect_cmd) return InspectCommand(inspect_path, inspect_rows);
+  if (*inspect_cmd) return InspectCommand(global, inspect_path, inspect_rows);
   if (*consume_cmd) return ConsumeCommand(consume, g_stop);
   if (*broker_cmd) return BrokerCommand(broker, g_stop);
   if (*demo_cmd) return DemoCommand(demo, g_stop);

@@ -12,7 +12,10 @@
 
 namespace sluice {
 
-// Loads .env (--env-file, or ./.env when present), reads the pipeline file and plans it.
+// Loads .env into `env`: --env-file, or ./.env when present.
+arrow::Status LoadEnvironment(const GlobalOptions& global, Environment* env);
+
+// Loads .env (LoadEnvironment), reads the pipeline file and plans it.
 arrow::Result<Plan> LoadPlan(const GlobalOptions& global, const std::string& path, Environment* env);
 
 // Runs `plan`, prints the summary, writes --stats; returns the exit code. The final

@@ -9,12 +9,14 @@
 
 namespace sluice {
 
+arrow::Status LoadEnvironment(const GlobalOptions& global, Environment* env) {
+  if (!global.env_file.empty()) return env->LoadDotEnv(global.env_file);
+  if (std::filesystem::exists(".env")) return env->LoadDotEnv(".env");
+  return arrow::Status::OK();
+}
+
 arrow::Result<Plan> LoadPlan(const GlobalOptions& global, const std::string& path, Environment* env) {
-  if (!global.env_file.empty()) {
-    ARROW_RETURN_NOT_OK(env->LoadDotEnv(global.env_file));
-  } else if (std::filesystem::exists(".env")) {
-    ARROW_RETURN_NOT_OK(env->LoadDotEnv(".env"));
-  }
+  ARROW_RETURN_NOT_OK(LoadEnvironment(global, env));
   ARROW_ASSIGN_OR_RAISE(PipelineSpec spec, LoadPipelineSpec(path, env));
   return MakePlan(std::move(spec));
 }

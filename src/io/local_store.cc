@@ -63,15 +63,20 @@ class LocalStagedFile final : public StagedFile {
 
 }  // namespace
 
-arrow::Result<std::shared_ptr<LocalObjectStore>> LocalObjectStore::Open(const std::string& uri) {
-  if (uri.empty()) return arrow::Status::Invalid("the output location is empty");
+arrow::Result<std::string> LocalPath(const std::string& uri) {
+  if (uri.empty()) return arrow::Status::Invalid("the location is empty");
   std::string path = uri;
   if (uri.rfind("file://", 0) == 0) path = uri.substr(7);
   std::error_code ec;
   std::filesystem::path absolute = std::filesystem::absolute(path, ec);
   if (ec) return arrow::Status::IOError("cannot resolve '", uri, "': ", ec.message());
-  std::string root = absolute.lexically_normal().generic_string();
-  while (root.size() > 1 && root.back() == '/') root.pop_back();
+  std::string normal = absolute.lexically_normal().generic_string();
+  while (normal.size() > 1 && normal.back() == '/') normal.pop_back();
+  return normal;
+}
+
+arrow::Result<std::shared_ptr<LocalObjectStore>> LocalObjectStore::Open(const std::string& uri) {
+  ARROW_ASSIGN_OR_RAISE(std::string root, LocalPath(uri));
   auto fs = std::make_shared<arrow::fs::LocalFileSystem>();
   auto created = fs->CreateDir(root, /*recursive=*/true);
   if (!created.ok()) {

@@ -11,6 +11,9 @@
 
 namespace sluice {
 
+// `uri` (a path or file:// URI) as an absolute, normalised path without a trailing '/'.
+arrow::Result<std::string> LocalPath(const std::string& uri);
+
 // An ObjectStore in a local directory. A file is written as ".<name>.inprogress" in its
 // final directory and renamed into place on Commit (rename is atomic within a
 // filesystem). Names starting with '.' are ignored by Spark, Hive, DuckDB globs ending in

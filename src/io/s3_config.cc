@@ -42,10 +42,8 @@ S3Config S3ConfigFromEnvironment(const Environment& env) {
 }
 
 std::string S3Config::Describe() const {
-  const bool path_style =
-      addressing == Addressing::kPath || (addressing == Addressing::kAuto && !endpoint.empty());
   std::string out = endpoint.empty() ? std::string("AWS") : "endpoint " + endpoint;
-  out += path_style ? " (path-style)" : " (virtual-hosted)";
+  out += PathStyle() ? " (path-style)" : " (virtual-hosted)";
   out +=
       ", region " + (region.empty() ? std::string(endpoint.empty() ? "of the bucket" : "us-east-1") : region);
   if (access_key_id.empty()) {
@@ -57,23 +55,40 @@ std::string S3Config::Describe() const {
                            upload_buffer >> 20, FormatDuration(retry_timeout));
 }
 
+arrow::Result<S3Endpoint> ParseS3Endpoint(const std::string& endpoint, const std::string& origin) {
+  const size_t scheme_end = endpoint.find("://");
+  S3Endpoint parsed;
+  parsed.scheme = scheme_end == std::string::npos ? "" : endpoint.substr(0, scheme_end);
+  if (parsed.scheme != "http" && parsed.scheme != "https") {
+    return arrow::Status::Invalid(
+        origin, ": the S3 endpoint '", endpoint,
+        "' needs http:// or https://, e.g. http://127.0.0.1:9000 for a local MinIO");
+  }
+  parsed.host = endpoint.substr(scheme_end + 3);
+  while (!parsed.host.empty() && parsed.host.back() == '/') parsed.host.pop_back();
+  if (parsed.host.empty() || parsed.host.find('/') != std::string::npos) {
+    return arrow::Status::Invalid(origin, ": the S3 endpoint '", endpoint,
+                                  "' must be scheme://host[:port] without a path; put the bucket and "
+                                  "prefix in the output URI (s3://bucket/prefix)");
+  }
+  return parsed;
+}
+
+std::string RedactSecrets(std::string text, const std::vector<std::string>& secrets) {
+  for (const std::string& secret : secrets) {
+    if (secret.size() < 4) continue;
+    for (size_t at = text.find(secret); at != std::string::npos; at = text.find(secret, at)) {
+      text.replace(at, secret.size(), "***");
+    }
+  }
+  return text;
+}
+
 arrow::Status ValidateS3Config(const S3Config& config) {
-  const std::string where = config.endpoint_origin.empty() ? "storage.s3.endpoint" : config.endpoint_origin;
   if (!config.endpoint.empty()) {
-    const size_t scheme_end = config.endpoint.find("://");
-    const std::string scheme = scheme_end == std::string::npos ? "" : config.endpoint.substr(0, scheme_end);
-    if (scheme != "http" && scheme != "https") {
-      return arrow::Status::Invalid(
-          where, ": the S3 endpoint '", config.endpoint,
-          "' needs http:// or https://, e.g. http://127.0.0.1:9000 for a local MinIO");
-    }
-    std::string host = config.endpoint.substr(scheme_end + 3);
-    while (!host.empty() && host.back() == '/') host.pop_back();
-    if (host.empty() || host.find('/') != std::string::npos) {
-      return arrow::Status::Invalid(where, ": the S3 endpoint '", config.endpoint,
-                                    "' must be scheme://host[:port] without a path; put the bucket and "
-                                    "prefix in the output URI (s3://bucket/prefix)");
-    }
+    const std::string origin =
+        config.endpoint_origin.empty() ? "storage.s3.endpoint" : config.endpoint_origin;
+    ARROW_RETURN_NOT_OK(ParseS3Endpoint(config.endpoint, origin).status());
   }
   const std::string keys = config.credentials_origin.empty() ? "storage.s3" : config.credentials_origin;
   if (config.access_key_id.empty() != config.secret_access_key.empty()) {

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <arrow/result.h>
 #include <arrow/status.h>
@@ -45,7 +46,25 @@ struct S3Config {
   // AWS_ACCESS_KEY_ID; 4 uploads at once, 64 MiB buffer, retries for 2 minutes".
   // Never contains a secret.
   std::string Describe() const;
+  // Whether buckets are addressed by path (http://endpoint/bucket/key).
+  bool PathStyle() const {
+    return addressing == Addressing::kPath || (addressing == Addressing::kAuto && !endpoint.empty());
+  }
+  // The values never to print: the secret key and the session token.
+  std::vector<std::string> Secrets() const { return {secret_access_key, session_token}; }
 };
+
+// "http://host:port" split into scheme and host[:port]; Invalid (naming `origin` and the
+// fix) for anything else.
+struct S3Endpoint {
+  std::string scheme;
+  std::string host;
+};
+arrow::Result<S3Endpoint> ParseS3Endpoint(const std::string& endpoint, const std::string& origin);
+
+// `text` with every occurrence of each secret (of four characters or more) replaced by
+// "***".
+std::string RedactSecrets(std::string text, const std::vector<std::string>& secrets);
 
 // The size of every part but the last of a multipart upload, fixed by Arrow's S3
 // filesystem (files up to this size are uploaded with a single request).

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/clock.h"
 #include "io/s3_connection.h"
 #include "io/s3_retry.h"
 
@@ -31,13 +32,19 @@ TEST(S3Config, ComesFromTheStandardVariablesOfTheEnvironmentAndDotEnv) {
   EXPECT_TRUE(ValidateS3Config(config).ok());
 }
 
-TEST(S3Config, DescribeNeverShowsASecret) {
+// Static keys with a secret and a session token, for an endpoint that is never asked.
+S3Config WithSecrets(const std::string& endpoint) {
   S3Config config;
-  config.endpoint = "http://127.0.0.1:9000";
+  config.endpoint = endpoint;
   config.access_key_id = "AKIAEXAMPLE";
-  config.secret_access_key = "wJalrXUtnFEMI-secret";
-  config.session_token = "token-secret";
+  config.secret_access_key = "wJalrXUtnFEMI-the-secret";
+  config.session_token = "FwoGZX-the-token";
   config.credentials_origin = "AWS_ACCESS_KEY_ID";
+  return config;
+}
+
+TEST(S3Config, DescribeNeverShowsASecret) {
+  S3Config config = WithSecrets("http://127.0.0.1:9000");
   const std::string text = config.Describe();
   EXPECT_EQ(text,
             "endpoint http://127.0.0.1:9000 (path-style), region us-east-1, keys from AWS_ACCESS_KEY_ID; "
@@ -106,14 +113,20 @@ TEST(S3Errors, AreClassifiedFromArrowsMessages) {
   EXPECT_EQ(kind("AWS Error UNKNOWN (HTTP status 502) during PutObject operation"),
             S3ErrorKind::kUnreachable);
   EXPECT_EQ(kind("Path does not exist"), S3ErrorKind::kOther);
+  // Keys hold user data: only what Arrow says after "AWS Error" counts.
+  EXPECT_EQ(kind("When uploading part for key 'raw/kind=ExpiredToken/AWS Error ACCESS_DENIED/p.parquet' in "
+                 "bucket 'b': AWS Error NETWORK_CONNECTION during UploadPart operation: curlCode: 28"),
+            S3ErrorKind::kUnreachable);
 }
 
 TEST(S3RetryPolicy, RetriesTransientErrorsWithBackoffUntilTheTimeout) {
-  S3RetryPolicy policy(std::chrono::seconds(5));
+  ManualClock clock(1'000'000);
+  S3RetryPolicy policy(std::chrono::seconds(5), {}, &clock);
   arrow::fs::S3RetryStrategy::AWSErrorDetail transient{0, "curlCode: 7", "", true};
   arrow::fs::S3RetryStrategy::AWSErrorDetail denied{15, "Access Denied", "AccessDenied", false};
   EXPECT_FALSE(policy.ShouldRetry(denied, 0));
-  // Planned waits: 100, 200, 400, 800, 1600, 2000 ms ... retried while they add up to 5 s.
+  // Instant failures: the planned waits 100, 200, 400, 800, 1600, 2000 ms ... are
+  // retried while they add up to 5 s.
   int retried = 0;
   while (policy.ShouldRetry(transient, retried)) ++retried;
   EXPECT_EQ(retried, 5);  // 100+200+400+800+1600 = 3100; +2000 = 5100 > 5000
@@ -127,6 +140,41 @@ TEST(S3RetryPolicy, RetriesTransientErrorsWithBackoffUntilTheTimeout) {
   arrow::fs::S3RetryStrategy::AWSErrorDetail starting{99, "Server not initialized",
                                                       "XMinioServerNotInitialized", false};
   EXPECT_TRUE(policy.ShouldRetry(starting, 0));
+}
+
+TEST(S3RetryPolicy, SlowAttemptsCountAgainstTheTimeout) {
+  ManualClock clock(1'000'000);
+  S3RetryPolicy policy(std::chrono::seconds(5), {}, &clock);
+  arrow::fs::S3RetryStrategy::AWSErrorDetail timeout{0, "Request timeout", "", true};
+  // Each attempt takes 2 s (a timed-out connection): after the first failure the
+  // retries stop once 5 s have passed, whatever the planned waits say.
+  int retried = 0;
+  while (policy.ShouldRetry(timeout, retried)) {
+    ++retried;
+    clock.Advance(2'000'000);
+  }
+  EXPECT_EQ(retried, 3);  // after failures at 0, 2 and 4 s; not after the one at 6 s
+}
+
+TEST(S3Connection, ExplainsErrorsWithoutSecrets) {
+  auto connection = S3Connection::Make(WithSecrets("http://127.0.0.1:1"), "lake").ValueOrDie();  // no request yet
+  auto explained = connection->Explain(
+      arrow::Status::IOError("When listing objects under key 'x/' in bucket 'lake': AWS Error ACCESS_DENIED "
+                             "during ListObjectsV2 operation: denied for wJalrXUtnFEMI-the-secret and "
+                             "FwoGZX-the-token"),
+      "cannot write", "s3://lake/x");
+  EXPECT_TRUE(explained.IsInvalid());
+  EXPECT_EQ(explained.message().find("the-secret"), std::string::npos) << explained.message();
+  EXPECT_EQ(explained.message().find("the-token"), std::string::npos) << explained.message();
+  EXPECT_NE(explained.message().find("cannot write s3://lake/x: access denied by http://127.0.0.1:1"),
+            std::string::npos)
+      << explained.message();
+  EXPECT_TRUE(connection->Unreachable().ok());
+  auto unreachable = connection->Explain(
+      arrow::Status::IOError("AWS Error NETWORK_CONNECTION during PutObject operation: curlCode: 7"),
+      "cannot upload", "s3://lake/x/a.parquet");
+  EXPECT_TRUE(unreachable.IsIOError());
+  EXPECT_EQ(connection->Unreachable().message(), unreachable.message());  // later uploads fail at once
 }
 
 }  // namespace

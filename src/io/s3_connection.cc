@@ -1,5 +1,6 @@
 #include "io/s3_connection.h"
 
+#include <algorithm>
 #include <mutex>
 
 #include <spdlog/spdlog.h>
@@ -22,35 +23,49 @@ arrow::Status EnsureArrowS3() {
   return arrow::fs::InitializeS3(global);
 }
 
-bool Contains(const std::string& text, std::string_view word) { return text.find(word) != std::string::npos; }
-
 }  // namespace
 
 S3ErrorKind ClassifyS3Error(const arrow::Status& status) {
-  const std::string& m = status.message();
-  auto any = [&](std::initializer_list<std::string_view> words) {
+  // Arrow words errors "<what, with bucket and key>: AWS Error <NAME> during <operation>
+  // operation: <S3's message>"; keys hold user data, so only what follows the last
+  // "AWS Error " counts. For codes the AWS SDK does not know, NAME is "UNKNOWN" and the
+  // HTTP status and S3's code follow ("UNKNOWN (HTTP status 403) ... InvalidTokenId").
+  const std::string& message = status.message();
+  const size_t at = message.rfind("AWS Error ");
+  if (at == std::string::npos) return S3ErrorKind::kOther;
+  const std::string_view error = std::string_view(message).substr(at + 10);
+  const std::string_view name = error.substr(0, error.find_first_of(" :"));
+  auto is = [&](std::initializer_list<std::string_view> names) {
+    return std::find(names.begin(), names.end(), name) != names.end();
+  };
+  auto mentions = [&](std::initializer_list<std::string_view> words) {
     for (std::string_view word : words) {
-      if (Contains(m, word)) return true;
+      if (error.find(word) != std::string_view::npos) return true;
     }
     return false;
   };
-  // Arrow names the errors the AWS SDK knows ("AWS Error ACCESS_DENIED"); for others it
-  // gives the HTTP status and S3's error code ("UNKNOWN (HTTP status 403) ...
-  // ExceptionName: InvalidTokenId").
-  if (any({"AWS Error INVALID_ACCESS_KEY_ID", "AWS Error SIGNATURE_DOES_NOT_MATCH",
-           "AWS Error MISSING_AUTHENTICATION_TOKEN", "AWS Error INVALID_CLIENT_TOKEN_ID",
-           "AWS Error EXPIRED_TOKEN", "InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidTokenId",
-           "InvalidToken", "ExpiredToken"})) {
+  if (is({"INVALID_ACCESS_KEY_ID", "SIGNATURE_DOES_NOT_MATCH", "MISSING_AUTHENTICATION_TOKEN",
+          "INVALID_CLIENT_TOKEN_ID", "EXPIRED_TOKEN"}) ||
+      (name == "UNKNOWN" && mentions({"InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidTokenId",
+                                      "InvalidToken", "ExpiredToken"}))) {
     return S3ErrorKind::kCredentials;
   }
-  if (any({"AWS Error ACCESS_DENIED", "(HTTP status 403)"})) return S3ErrorKind::kAccessDenied;
-  if (any({"AWS Error NO_SUCH_BUCKET", "NoSuchBucket"})) return S3ErrorKind::kNoSuchBucket;
-  if (any({"AWS Error NO_SUCH_UPLOAD", "NoSuchUpload"})) return S3ErrorKind::kNoSuchUpload;
-  if (any({"AWS Error NETWORK_CONNECTION", "AWS Error REQUEST_TIMEOUT", "AWS Error SERVICE_UNAVAILABLE",
-           "AWS Error SLOW_DOWN", "AWS Error THROTTLING", "AWS Error INTERNAL_FAILURE", "(HTTP status 5"})) {
+  if (is({"ACCESS_DENIED"}) || (name == "UNKNOWN" && mentions({"(HTTP status 403)"}))) {
+    return S3ErrorKind::kAccessDenied;
+  }
+  if (is({"NO_SUCH_BUCKET"})) return S3ErrorKind::kNoSuchBucket;
+  if (is({"NO_SUCH_UPLOAD"})) return S3ErrorKind::kNoSuchUpload;
+  if (is({"NETWORK_CONNECTION", "REQUEST_TIMEOUT", "SERVICE_UNAVAILABLE", "SLOW_DOWN", "THROTTLING",
+          "INTERNAL_FAILURE"}) ||
+      (name == "UNKNOWN" && mentions({"(HTTP status 5"}))) {
     return S3ErrorKind::kUnreachable;
   }
   return S3ErrorKind::kOther;
+}
+
+void ShutdownS3() {
+  std::lock_guard<std::mutex> lock(g_s3_init_mutex);
+  if (arrow::fs::IsS3Initialized()) (void)arrow::fs::FinalizeS3();
 }
 
 arrow::Result<std::shared_ptr<S3Connection>> S3Connection::Make(S3Config config, const std::string& bucket) {
@@ -63,10 +78,9 @@ arrow::Result<std::shared_ptr<S3Connection>> S3Connection::Make(S3Config config,
     options.ConfigureAccessKey(config.access_key_id, config.secret_access_key, config.session_token);
   }
   if (!config.endpoint.empty()) {
-    const size_t scheme_end = config.endpoint.find("://");
-    options.scheme = config.endpoint.substr(0, scheme_end);
-    options.endpoint_override = config.endpoint.substr(scheme_end + 3);
-    while (options.endpoint_override.back() == '/') options.endpoint_override.pop_back();
+    ARROW_ASSIGN_OR_RAISE(S3Endpoint endpoint, ParseS3Endpoint(config.endpoint, config.endpoint_origin));
+    options.scheme = endpoint.scheme;
+    options.endpoint_override = endpoint.host;
   }
   options.region = config.region;
   if (options.region.empty() && config.endpoint.empty()) {
@@ -75,12 +89,12 @@ arrow::Result<std::shared_ptr<S3Connection>> S3Connection::Make(S3Config config,
       options.region = *region;
     } else {
       spdlog::warn("cannot find the region of bucket '{}' ({}); using us-east-1 (set AWS_REGION)", bucket,
-                   region.status().message());
+                   RedactSecrets(region.status().message(), config.Secrets()));
     }
   }
   if (options.region.empty()) options.region = "us-east-1";
-  if (config.addressing == S3Config::Addressing::kVirtual) options.force_virtual_addressing = true;
-  if (config.addressing == S3Config::Addressing::kPath && config.endpoint.empty()) {
+  if (!config.PathStyle()) options.force_virtual_addressing = true;
+  if (config.PathStyle() && config.endpoint.empty()) {
     // Arrow addresses buckets by path whenever an endpoint is given.
     options.endpoint_override = "s3." + options.region + ".amazonaws.com";
   }
@@ -91,12 +105,13 @@ arrow::Result<std::shared_ptr<S3Connection>> S3Connection::Make(S3Config config,
   options.allow_delayed_open = true;
   options.connect_timeout = 5;
   options.request_timeout = 30;
-  auto retry = std::make_shared<S3RetryPolicy>(config.retry_timeout);
+  auto retry = std::make_shared<S3RetryPolicy>(config.retry_timeout, config.Secrets(), Clock::System());
   options.retry_strategy = retry;
-  ARROW_ASSIGN_OR_RAISE(auto fs, arrow::fs::S3FileSystem::Make(options));
+  auto fs = arrow::fs::S3FileSystem::Make(options);
+  if (!fs.ok()) return fs.status().WithMessage(RedactSecrets(fs.status().message(), config.Secrets()));
   ARROW_ASSIGN_OR_RAISE(auto uploads, UploadQueue::Make(config.max_uploads, config.upload_buffer));
   return std::shared_ptr<S3Connection>(
-      new S3Connection(std::move(config), std::move(fs), std::move(retry), std::move(uploads)));
+      new S3Connection(std::move(config), std::move(*fs), std::move(retry), std::move(uploads)));
 }
 
 S3Connection::S3Connection(S3Config config, std::shared_ptr<arrow::fs::S3FileSystem> fs,
@@ -106,7 +121,7 @@ S3Connection::S3Connection(S3Config config, std::shared_ptr<arrow::fs::S3FileSys
       retry_(std::move(retry)),
       uploads_(std::move(uploads)) {}
 
-S3Connection::~S3Connection() { uploads_.reset(); }
+S3Connection::~S3Connection() = default;
 
 arrow::Status S3Connection::CheckAccess(const S3Location& location, const std::string& uri) {
   // Listing the prefix tells refused credentials apart from missing permissions (a
@@ -126,19 +141,9 @@ arrow::Status S3Connection::CheckAccess(const S3Location& location, const std::s
   return arrow::Status::OK();
 }
 
-std::string S3Connection::Redact(std::string text) const {
-  for (const std::string* secret : {&config_.secret_access_key, &config_.session_token}) {
-    if (secret->size() < 4) continue;
-    for (size_t at = text.find(*secret); at != std::string::npos; at = text.find(*secret, at)) {
-      text.replace(at, secret->size(), "***");
-    }
-  }
-  return text;
-}
-
 arrow::Status S3Connection::Explain(const arrow::Status& status, const std::string& action,
                                     const std::string& uri) {
-  const std::string detail = Redact(status.message());
+  const std::string detail = RedactSecrets(status.message(), config_.Secrets());
   const std::string endpoint = config_.endpoint.empty() ? std::string("AWS S3") : config_.endpoint;
   std::string keys;
   if (config_.access_key_id.empty()) {

@@ -28,8 +28,7 @@ struct S3Stats {
 // the retry policy, and the queue that runs uploads in the background within the
 // configured buffer (upload_queue.h).
 //
-// Arrow's S3 support is initialised on first use; cli/main.cc finalises it at exit,
-// after every S3Connection is gone. Thread-safe.
+// Arrow's S3 support is initialised on first use; ShutdownS3 ends it. Thread-safe.
 class S3Connection {
  public:
   // `bucket` is the first bucket the run writes to: without a region or an endpoint,
@@ -51,7 +50,7 @@ class S3Connection {
   // OK, or the error that found the endpoint unreachable.
   arrow::Status Unreachable() const;
 
-  arrow::fs::FileSystem* filesystem() const { return fs_.get(); }
+  const std::shared_ptr<arrow::fs::S3FileSystem>& filesystem() const { return fs_; }
   UploadQueue* uploads() const { return uploads_.get(); }
   const S3Config& config() const { return config_; }
 
@@ -61,17 +60,21 @@ class S3Connection {
  private:
   S3Connection(S3Config config, std::shared_ptr<arrow::fs::S3FileSystem> fs,
                std::shared_ptr<S3RetryPolicy> retry, std::unique_ptr<UploadQueue> uploads);
-  std::string Redact(std::string text) const;
 
   const S3Config config_;
   std::shared_ptr<arrow::fs::S3FileSystem> fs_;
   std::shared_ptr<S3RetryPolicy> retry_;
-  std::unique_ptr<UploadQueue> uploads_;  // destroyed first: waits for running uploads
   std::atomic<int64_t> objects_{0};
   std::atomic<int64_t> bytes_{0};
   mutable std::mutex mutex_;
   arrow::Status unreachable_;
+  // Declared last, destroyed first: waits for the uploads, which use the members above.
+  std::unique_ptr<UploadQueue> uploads_;
 };
+
+// Shuts Arrow's S3 support down if it was started. Call once at exit (static
+// destruction would crash in the AWS SDK), after every S3Connection is gone.
+void ShutdownS3();
 
 // The kind of an error of Arrow's S3 filesystem, from its "AWS Error <NAME>" text.
 enum class S3ErrorKind { kCredentials, kAccessDenied, kNoSuchBucket, kNoSuchUpload, kUnreachable, kOther };

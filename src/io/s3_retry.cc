@@ -1,25 +1,19 @@
 #include "io/s3_retry.h"
 
 #include <algorithm>
-#include <chrono>
 #include <random>
 
 #include <spdlog/spdlog.h>
 
 #include "common/time_util.h"
+#include "io/s3_config.h"
 
 namespace sluice {
 namespace {
 
 constexpr int64_t kFirstBackoffMillis = 100;
 constexpr int64_t kMaxBackoffMillis = 2000;
-constexpr int64_t kLogEveryMillis = 10'000;
-
-int64_t NowMillis() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
+constexpr int64_t kLogEveryMicros = 10'000'000;
 
 }  // namespace
 
@@ -32,16 +26,20 @@ bool S3RetryPolicy::ShouldRetry(const AWSErrorDetail& error, int64_t attempted_r
   // MinIO answers this while it starts; the SDK does not know the code.
   const bool retryable = error.should_retry || error.exception_name == "XMinioServerNotInitialized";
   if (!retryable) return false;
+  // The time since this request first failed, and the waits planned so far.
+  thread_local int64_t first_failure = 0;
+  const int64_t now = clock_->MonotonicMicros();
+  if (attempted_retries == 0) first_failure = now;
   int64_t planned = 0;
   for (int64_t attempt = 0; attempt <= attempted_retries; ++attempt) planned += BackoffMillis(attempt);
-  if (planned * 1000 > timeout_.count()) return false;
+  const int64_t next = BackoffMillis(attempted_retries) * 1000;
+  if (planned * 1000 > timeout_.count() || now - first_failure + next > timeout_.count()) return false;
   retries_.fetch_add(1);
-  const int64_t now = NowMillis();
-  int64_t last = last_logged_ms_.load();
-  if (now - last >= kLogEveryMillis && last_logged_ms_.compare_exchange_strong(last, now)) {
+  int64_t last = last_logged_.load();
+  if ((last == 0 || now - last >= kLogEveryMicros) && last_logged_.compare_exchange_strong(last, now)) {
     spdlog::warn("S3 request failed ({}{}{}); retrying with backoff for up to {} (storage.s3.retry_timeout)",
-                 error.exception_name, error.exception_name.empty() ? "" : ": ", error.message,
-                 FormatDuration(timeout_));
+                 error.exception_name, error.exception_name.empty() ? "" : ": ",
+                 RedactSecrets(error.message, secrets_), FormatDuration(timeout_));
   }
   return true;
 }

@@ -3,23 +3,28 @@
 #include <atomic>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <arrow/filesystem/s3fs.h>
 
+#include "common/clock.h"
 #include "common/types.h"
 
 namespace sluice {
 
 // When and how long S3 requests are retried: errors the AWS SDK marks retryable (5xx,
 // throttling, timeouts, refused or reset connections) are retried with exponential
-// backoff (100 ms doubling to 2 s, with jitter) until the planned waits of one request
-// add up to `timeout`; everything else (403, 404, bad requests) fails at once.
-// Retries are counted and logged (once per burst).
+// backoff (100 ms doubling to 2 s, with jitter) for at most `timeout` after the
+// request's first failure — measured on `clock`, so slow attempts count, and never more
+// retries than the planned waits allow; everything else (403, 404, bad requests) fails
+// at once. Retries are counted and logged (once per burst, secrets taken out).
 //
-// Thread-safe: the SDK calls it from every thread issuing requests.
+// Thread-safe: the SDK calls it from every thread issuing requests, on the thread that
+// issued the request (the first failure's time is kept per thread).
 class S3RetryPolicy final : public arrow::fs::S3RetryStrategy {
  public:
-  explicit S3RetryPolicy(Duration timeout) : timeout_(timeout) {}
+  S3RetryPolicy(Duration timeout, std::vector<std::string> secrets, Clock* clock)
+      : timeout_(timeout), secrets_(std::move(secrets)), clock_(clock) {}
 
   bool ShouldRetry(const AWSErrorDetail& error, int64_t attempted_retries) override;
   int64_t CalculateDelayBeforeNextRetry(const AWSErrorDetail& error, int64_t attempted_retries) override;
@@ -32,8 +37,10 @@ class S3RetryPolicy final : public arrow::fs::S3RetryStrategy {
 
  private:
   const Duration timeout_;
+  const std::vector<std::string> secrets_;
+  Clock* const clock_;
   std::atomic<int64_t> retries_{0};
-  std::atomic<int64_t> last_logged_ms_{0};
+  std::atomic<int64_t> last_logged_{0};  // monotonic time of the last warning
 };
 
 }  // namespace sluice

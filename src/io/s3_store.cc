@@ -38,9 +38,17 @@ struct Upload {
     return arrow::Status::OK();
   }
 
-  // Sends the last bytes and completes the upload: the object becomes visible.
+  // Arrow's stream completes an upload when destroyed unclosed (it calls Close, not
+  // Abort): a file dropped on any path must never become visible half written.
+  ~Upload() { Drop(); }
+
+  // Sends the last bytes and completes the upload: the object becomes visible. On any
+  // failure the upload is dropped.
   arrow::Status Publish(const std::shared_ptr<arrow::Buffer>& rest) {
-    ARROW_RETURN_NOT_OK(Send(rest));
+    if (auto sent_rest = Send(rest); !sent_rest.ok()) {
+      Drop();
+      return sent_rest;
+    }
     auto closed = out->Close();
     if (closed.ok()) {
       connection->CountPublished(sent);
@@ -55,13 +63,14 @@ struct Upload {
         return arrow::Status::OK();
       }
     }
-    (void)out->Abort();
+    // Arrow's failed Close leaves a multipart upload unfinished and gives no handle to
+    // abort it: it stays invisible until a lifecycle rule removes it.
     return connection->Explain(closed, "cannot publish", uri);
   }
 
-  // Drops what was uploaded (a multipart upload is aborted; nothing was visible).
+  // Drops what was uploaded: aborts a multipart upload (nothing was visible).
   void Drop() {
-    if (out) (void)out->Abort();
+    if (out && !out->closed()) (void)out->Abort();
   }
 };
 

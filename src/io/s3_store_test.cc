@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <random>
+#include <thread>
 
 #include <arrow/buffer.h>
 #include <arrow/filesystem/s3fs.h>
@@ -22,13 +23,11 @@ std::string EnvOr(const char* name, const char* fallback) {
 }
 
 // Shuts Arrow's S3 support down after the last test (before static destruction).
-class FinalizeS3 : public ::testing::Environment {
+class ShutdownS3AtExit : public ::testing::Environment {
  public:
-  void TearDown() override {
-    if (arrow::fs::IsS3Initialized()) (void)arrow::fs::FinalizeS3();
-  }
+  void TearDown() override { ShutdownS3(); }
 };
-[[maybe_unused]] auto* const kFinalizeS3 = ::testing::AddGlobalTestEnvironment(new FinalizeS3);
+[[maybe_unused]] auto* const kShutdownS3 = ::testing::AddGlobalTestEnvironment(new ShutdownS3AtExit);
 
 class S3StoreTest : public ::testing::Test {
  protected:
@@ -175,6 +174,29 @@ TEST_F(S3StoreTest, AFailedUploadFailsTheCommitAndShowsNothing) {
                                      "' does not exist"),
             std::string::npos)
       << published.message();
+}
+
+TEST_F(S3StoreTest, AFileWhosePublishingFailsIsNeverCompletedLater) {
+  // Parts went up; then the endpoint is found unreachable: the commit fails and the
+  // multipart upload is aborted, not completed by Arrow's stream when it is destroyed.
+  auto connection = S3Connection::Make(config_, kBucket).ValueOrDie();
+  auto store = S3ObjectStore::Open(Uri(), connection).ValueOrDie();
+  auto file = store->Create("half.parquet").ValueOrDie();
+  WriteInPieces(file.get(), RandomBytes(15 << 20));
+  // The first part is uploaded (its task has finished) before the endpoint "goes away".
+  for (int i = 0; i < 1000 && connection->uploads()->stats().tasks < 1; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(connection->uploads()->stats().tasks, 1);
+  (void)connection->Explain(
+      arrow::Status::IOError("AWS Error NETWORK_CONNECTION during UploadPart operation"), "cannot upload",
+      Uri() + "/other.parquet");
+  auto published = file->Commit().status();
+  EXPECT_TRUE(published.IsIOError()) << published.ToString();
+  file.reset();
+  store.reset();
+  connection.reset();
+  EXPECT_EQ(TypeOf("half.parquet"), arrow::fs::FileType::NotFound);
 }
 
 TEST_F(S3StoreTest, StartUpErrorsNameTheBucketAndTheFixButNoSecret) {

@@ -1,5 +1,7 @@
 #include "io/storage.h"
 
+#include <arrow/filesystem/localfs.h>
+
 #include "io/local_store.h"
 #include "io/s3_store.h"
 
@@ -18,16 +20,37 @@ arrow::Status Storage::CheckUri(const std::string& uri) {
   return arrow::Status::OK();
 }
 
+arrow::Result<std::shared_ptr<S3Connection>> Storage::Connect(const std::string& uri) {
+  if (!s3_) {
+    ARROW_ASSIGN_OR_RAISE(S3Location location, ParseS3Uri(uri));
+    ARROW_ASSIGN_OR_RAISE(s3_, S3Connection::Make(s3_config_, location.bucket));
+  }
+  return s3_;
+}
+
 arrow::Result<std::shared_ptr<ObjectStore>> Storage::Open(const std::string& uri) {
   ARROW_RETURN_NOT_OK(CheckUri(uri));
-  if (IsS3Uri(uri)) {
-    if (!s3_) {
-      ARROW_ASSIGN_OR_RAISE(S3Location location, ParseS3Uri(uri));
-      ARROW_ASSIGN_OR_RAISE(s3_, S3Connection::Make(s3_config_, location.bucket));
-    }
-    return S3ObjectStore::Open(uri, s3_);
+  if (!IsS3Uri(uri)) return LocalObjectStore::Open(uri);
+  ARROW_ASSIGN_OR_RAISE(auto connection, Connect(uri));
+  return S3ObjectStore::Open(uri, std::move(connection));
+}
+
+arrow::Result<Storage::ReadLocation> Storage::Locate(const std::string& uri) {
+  ARROW_RETURN_NOT_OK(CheckUri(uri));
+  if (!IsS3Uri(uri)) {
+    ARROW_ASSIGN_OR_RAISE(std::string path, LocalPath(uri));
+    return ReadLocation{std::make_shared<arrow::fs::LocalFileSystem>(), std::move(path)};
   }
-  return LocalObjectStore::Open(uri);
+  ARROW_ASSIGN_OR_RAISE(auto connection, Connect(uri));
+  ARROW_ASSIGN_OR_RAISE(S3Location location, ParseS3Uri(uri));
+  return ReadLocation{connection->filesystem(),
+                      location.prefix.empty() ? location.bucket : location.bucket + "/" + location.prefix};
+}
+
+arrow::Status Storage::Explain(const arrow::Status& status, const std::string& action,
+                               const std::string& uri) {
+  if (IsS3Uri(uri) && s3_) return s3_->Explain(status, action, uri);
+  return status.WithMessage(action, " ", uri, ": ", status.message());
 }
 
 std::optional<S3Stats> Storage::s3_stats() const {

@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 
+#include <arrow/filesystem/filesystem.h>
 #include <arrow/result.h>
 
 #include "io/object_store.h"
@@ -26,6 +27,18 @@ class Storage {
   // created; S3: see S3Connection::CheckAccess). Errors say what to fix.
   arrow::Result<std::shared_ptr<ObjectStore>> Open(const std::string& uri);
 
+  // A location opened for reading: the filesystem holding it and the path within.
+  struct ReadLocation {
+    std::shared_ptr<arrow::fs::FileSystem> filesystem;
+    std::string path;
+  };
+  // Opens `uri` for reading, without a request (errors come with the first read; pass
+  // them through Explain).
+  arrow::Result<ReadLocation> Locate(const std::string& uri);
+  // An error met doing `action` ("cannot read") on `uri`, with its cause and fix (S3
+  // errors as S3Connection::Explain words them).
+  arrow::Status Explain(const arrow::Status& status, const std::string& action, const std::string& uri);
+
   // Upload statistics; unset when nothing went to S3.
   std::optional<S3Stats> s3_stats() const;
 
@@ -35,6 +48,9 @@ class Storage {
   static arrow::Status CheckUri(const std::string& uri);
 
  private:
+  // The shared connection for the bucket of `uri` (made on first use).
+  arrow::Result<std::shared_ptr<S3Connection>> Connect(const std::string& uri);
+
   S3Config s3_config_;
   std::shared_ptr<S3Connection> s3_;
 };

@@ -57,37 +57,43 @@ TEST(UploadQueue, RunsStrandsConcurrentlyUpToTheThreadCount) {
   EXPECT_EQ(most.load(), 2);
 }
 
-TEST(UploadQueue, BlocksTheSubmitterWhileTheBudgetIsHeld) {
-  auto queue = UploadQueue::Make(2, 100).ValueOrDie();
+// Holds `held` bytes in a task that runs until released, then submits `bytes` from
+// another thread: returns whether that submission returned before the release.
+bool SubmitReturnsWhileHeld(UploadQueue* queue, int64_t held, int64_t bytes) {
   std::promise<void> release;
   std::shared_future<void> released = release.get_future().share();
-  UploadQueue::Strand a, b;
-  auto first = queue->Submit(&a, 80, [released] {
+  UploadQueue::Strand holder, other;
+  auto first = queue->Submit(&holder, held, [released] {
     released.wait();
     return arrow::Status::OK();
   });
-  // 80 + 30 > 100: this submission waits until the first task has finished.
   std::atomic<bool> submitted{false};
   std::thread producer([&] {
-    (void)queue->Submit(&b, 30, [] { return arrow::Status::OK(); });
+    (void)queue->Submit(&other, bytes, [] { return arrow::Status::OK(); });
     submitted = true;
   });
   std::this_thread::sleep_for(50ms);
-  EXPECT_FALSE(submitted.load());
+  const bool returned = submitted.load();
   release.set_value();
   producer.join();
-  EXPECT_TRUE(submitted.load());
-  ASSERT_TRUE(first.status().ok());
-  ASSERT_TRUE(b.tail().status().ok());
+  EXPECT_TRUE(first.status().ok());
+  EXPECT_TRUE(other.tail().status().ok());
+  return returned;
+}
+
+TEST(UploadQueue, BlocksTheSubmitterWhileTheBudgetIsHeld) {
+  auto queue = UploadQueue::Make(2, 100).ValueOrDie();
+  // 80 + 30 > 100: the submission waits until the first task has finished.
+  EXPECT_FALSE(SubmitReturnsWhileHeld(queue.get(), 80, 30));
   EXPECT_GT(queue->stats().waited_micros, 0);
   EXPECT_LE(queue->stats().peak_bytes, 100);
+  // 80 + 20 fits: no wait.
+  EXPECT_TRUE(SubmitReturnsWhileHeld(queue.get(), 80, 20));
 }
 
 TEST(UploadQueue, ATaskLargerThanTheBudgetRunsAlone) {
   auto queue = UploadQueue::Make(2, 100).ValueOrDie();
-  UploadQueue::Strand strand;
-  auto big = queue->Submit(&strand, 500, [] { return arrow::Status::OK(); });
-  ASSERT_TRUE(big.status().ok());
+  EXPECT_FALSE(SubmitReturnsWhileHeld(queue.get(), 10, 500));
   EXPECT_EQ(queue->stats().peak_bytes, 500);
 }
 
@@ -118,18 +124,21 @@ TEST(UploadQueue, AFailureSkipsTheStrandsLaterTasksButNotTheFinalOne) {
   EXPECT_TRUE(late.status().IsIOError());
 }
 
-TEST(UploadQueue, DestructionWaitsForRunningTasks) {
-  std::atomic<bool> finished{false};
+TEST(UploadQueue, DestructionWaitsForEveryTaskOfEveryStrand) {
+  std::atomic<int> finished{0};
   {
     auto queue = UploadQueue::Make(1, 100).ValueOrDie();
     UploadQueue::Strand strand;
-    (void)queue->Submit(&strand, 1, [&] {
-      std::this_thread::sleep_for(30ms);
-      finished = true;
-      return arrow::Status::OK();
-    });
+    // Later tasks of a strand are scheduled only when the one before finishes.
+    for (int i = 0; i < 3; ++i) {
+      (void)queue->Submit(&strand, 1, [&] {
+        std::this_thread::sleep_for(20ms);
+        ++finished;
+        return arrow::Status::OK();
+      });
+    }
   }
-  EXPECT_TRUE(finished.load());
+  EXPECT_EQ(finished.load(), 3);
 }
 
 }  // namespace

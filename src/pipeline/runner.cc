@@ -517,8 +517,8 @@ void Runner::RefreshStats() {
   stats_.open_windows = stats_.expression_errors = 0;
   int64_t publish_wait = 0;
   for (size_t i = 0; i < outputs_.size(); ++i) {
-    publish_wait += outputs_[i].sink->stats().publish_wait_micros;
     const auto& sink = outputs_[i].sink->stats();
+    publish_wait += sink.publish_wait_micros;
     auto& o = stats_.outputs[i];
     o.rows = sink.rows;
     o.files = sink.files;

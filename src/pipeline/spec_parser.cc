@@ -376,6 +376,8 @@ arrow::Status ReadStorage(const Reader& r, const YAML::Node& node, const std::st
   if (s3["region"]) {
     ARROW_ASSIGN_OR_RAISE(config->region, r.String(s3["region"], what + ".region"));
   }
+  // Keys given here come as a set: the environment's session token belongs to its keys.
+  if (s3["access_key_id"] || s3["secret_access_key"]) config->session_token.clear();
   if (s3["access_key_id"]) {
     ARROW_ASSIGN_OR_RAISE(config->access_key_id, r.String(s3["access_key_id"], what + ".access_key_id"));
     config->credentials_origin = origin("access_key_id");

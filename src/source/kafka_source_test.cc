@@ -103,7 +103,7 @@ TEST_F(KafkaSourceTest, ReadsEveryRecordOnceAndCommitsTheEnd) {
   EXPECT_EQ(seen.size(), static_cast<size_t>(kRecords));
   EXPECT_EQ(Distinct(seen), seen.size());
   EXPECT_EQ(listener.assigned.size(), static_cast<size_t>(kPartitions));
-  ASSERT_TRUE(source->Commit().ok());
+  ASSERT_TRUE(source->CommitPrepared(source->PrepareCommit()).ok());
   EXPECT_EQ(source->stats().commits, 1);
   ASSERT_TRUE(source->Close().ok());
 

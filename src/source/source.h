@@ -77,7 +77,7 @@ class PartitionListener {
 // a trigger are made durable: PrepareCommit notes what to commit for everything
 // returned so far (a Kafka source asks the listener's PlanCommit then) and returns a
 // ticket; CommitPrepared commits every prepared commit up to a ticket, oldest first,
-// once the outputs they cover are durable. Commit() does both at once.
+// once the outputs they cover are durable.
 // Delivery: every record at least once, in order within its partition; positions travel
 // with each record (RecordPosition) for dead letters and commits.
 // Not thread-safe: one pipeline thread calls it.
@@ -98,8 +98,6 @@ class Source {
     (void)ticket;
     return arrow::Status::OK();
   }
-  // Commits everything returned so far, all of whose outputs are durable.
-  arrow::Status Commit() { return CommitPrepared(PrepareCommit()); }
   virtual arrow::Status Close() { return arrow::Status::OK(); }
 
   virtual const SourceStats& stats() const = 0;

@@ -109,6 +109,18 @@ def processed_until(bootstrap, group, topic, partitions):
     return result
 
 
+def wait_until_processed(bootstrap, group, topic, partitions, timeout=120):
+    """Waits until `group` has processed every record of `topic` (the processed_until of
+    its commit metadata reaches the end offsets): open windows hold committed offsets
+    back, so those alone do not tell."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if processed_until(bootstrap, group, topic, partitions) == offsets(bootstrap, group, topic, partitions)[1]:
+            return
+        time.sleep(1)
+    raise AssertionError(f"group {group} did not process all of {topic} within {timeout} s")
+
+
 def pipeline_variant(tmp_path, *, max_records=None, connect_timeout=None, metadata=False, name="pipeline.yaml"):
     """The reference job with test settings: a per-trigger record cap, a connect timeout,
     and Kafka partition/offset columns in the raw output."""

@@ -103,10 +103,7 @@ def test_two_processes_in_one_group_share_six_partitions(sluice_bin, kafka_boots
     ku.wait_for_line(logs[0], r"kafka: revoked")
     # Until every record is processed: the commit metadata says so (the committed
     # offsets themselves stay behind the records still held in open windows).
-    deadline = time.time() + 120
-    while time.time() < deadline and ku.processed_until(kafka_bootstrap, group, topic, 6) != \
-            ku.offsets(kafka_bootstrap, group, topic, 6)[1]:
-        time.sleep(1)
+    ku.wait_until_processed(kafka_bootstrap, group, topic, 6)
     for process, log in zip(processes, logs):
         process.send_signal(signal.SIGTERM)
         assert process.wait(60) == 0, log.read_text()[-3000:]
@@ -188,10 +185,7 @@ def test_broker_restart_mid_run_loses_nothing(sluice_bin, kafka_bootstrap, tmp_p
     subprocess.run([script, "start"], check=True)
     records += ku.produce(kafka_bootstrap, topic, messages[20_000:])
     # Until every record is processed (see the two-process test).
-    deadline = time.time() + 120
-    while time.time() < deadline and ku.processed_until(kafka_bootstrap, group, topic, 3) != \
-            ku.offsets(kafka_bootstrap, group, topic, 3)[1]:
-        time.sleep(1)
+    ku.wait_until_processed(kafka_bootstrap, group, topic, 3)
     process.send_signal(signal.SIGTERM)
     assert process.wait(60) == 0, log.read_text()[-3000:]
     drained = ku.run(sluice_bin, pipeline, env, "--drain", cwd=tmp_path)

@@ -111,6 +111,24 @@ def test_s3_lake_reads_in_duckdb_as_users_query_it(s3_server, runs):
     assert stats["s3"]["s3"]["retries"] == 0 and stats["local"]["s3"] is None
 
 
+def test_inspect_shows_the_lake_on_s3_as_on_disk(sluice_bin, s3_server, runs, tmp_path):
+    def inspect(path):
+        result = subprocess.run([sluice_bin, "inspect", path, "--rows", "3"], env=s3_util.sluice_env(s3_server),
+                                cwd=tmp_path, capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+    for output in ("aggregated", "dead_letter"):
+        remote, local = inspect(f"{runs['remote']}/{output}"), inspect(str(runs["local"] / output))
+        # "<path>: 8 files, 16,700 rows, …" and the schema: as on disk.
+        summary = [text.split("\n", 1)[0].split(": ", 1)[1].split(", ")[:2] for text in (remote, local)]
+        assert summary[0] == summary[1] and int(summary[0][1].split()[0]) > 0, summary
+        schema = [text.split("schema:\n", 1)[1].split("+--", 1)[0] for text in (remote, local)]
+        assert schema[0] == schema[1]
+    missing = subprocess.run([sluice_bin, "inspect", f"{runs['remote']}/nothing-here"], env=s3_util.sluice_env(s3_server),
+                             cwd=tmp_path, capture_output=True, text=True)
+    assert missing.returncode == 1 and "nothing-here" in missing.stderr and "does not exist" in missing.stderr
+
+
 def reference_variant(tmp_path, *, storage=None, follow=None, name="pipeline.yaml"):
     """The reference job with a storage.s3 section, or reading files that are followed."""
     text = ku.REFERENCE.read_text()
@@ -221,10 +239,7 @@ def test_s3_outage_mid_run_retries_and_loses_nothing(sluice_bin, s3_server, kafk
     ku.wait_for_line(log, r"trigger 2 ")
     records += ku.produce(kafka_bootstrap, topic, messages[30_000:])
     s3_util.restart_server(seconds_down=20)
-    deadline = time.time() + 120
-    while time.time() < deadline and ku.processed_until(kafka_bootstrap, group, topic, 3) != \
-            ku.offsets(kafka_bootstrap, group, topic, 3)[1]:
-        time.sleep(1)
+    ku.wait_until_processed(kafka_bootstrap, group, topic, 3)
     process.send_signal(signal.SIGTERM)
     assert process.wait(60) == 0, log.read_text()[-3000:]
     text = log.read_text()
