@@ -157,7 +157,8 @@ TEST(S3RetryPolicy, SlowAttemptsCountAgainstTheTimeout) {
 }
 
 TEST(S3Connection, ExplainsErrorsWithoutSecrets) {
-  auto connection = S3Connection::Make(WithSecrets("http://127.0.0.1:1"), "lake").ValueOrDie();  // no request yet
+  auto connection =
+      S3Connection::Make(WithSecrets("http://127.0.0.1:1"), "lake").ValueOrDie();  // no request yet
   auto explained = connection->Explain(
       arrow::Status::IOError("When listing objects under key 'x/' in bucket 'lake': AWS Error ACCESS_DENIED "
                              "during ListObjectsV2 operation: denied for wJalrXUtnFEMI-the-secret and "
