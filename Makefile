@@ -2,8 +2,9 @@
 #   make demo    - build, then run the reference IoT job end to end
 #   make test    - build (release + ASan/UBSan), check formatting, run every test
 #   make bench   - the reference-job benchmark (bench/README.md)
+#   make bench-peers - sluice against Spark, Flink, Python, Quix Streams, DuckDB (bench/peers/)
 .PHONY: all deps build build-asan test test-unit test-asan test-golden test-e2e \
-        format format-check demo bench clean
+        format format-check demo bench bench-peers clean
 
 BUILD_DIR ?= build
 ASAN_DIR ?= build-asan
@@ -79,6 +80,9 @@ demo: build
 
 bench: build
 	bench/run.sh
+
+bench-peers: build
+	bench/peers/run.sh
 
 clean:
 	rm -rf $(BUILD_DIR) $(ASAN_DIR)

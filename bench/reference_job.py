@@ -24,41 +24,15 @@ import datetime as dt
 import json
 import os
 import pathlib
-import platform
 import re
 import shutil
-import statistics
 import subprocess
 import tempfile
-import time
 import uuid
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
-CACHE = pathlib.Path(os.environ.get("XDG_CACHE_HOME", pathlib.Path.home() / ".cache")) / "sluice" / "bench"
+import common
+from common import CACHE, ROOT, run_measured
 
-
-def run_measured(cmd, env, cwd):
-    """Runs cmd; returns (wall seconds, user+sys CPU seconds, peak RSS bytes)."""
-    start = time.monotonic()
-    proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.monotonic() - start
-    stderr = proc.stderr.read().decode()
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed:\n{stderr}")
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024
-
-
-def cpu_model():
-    for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor()
-
-
-def generate(sluice, events, target):
-    subprocess.run([sluice, "produce", "--scenario", "iot", "--count", str(events), "--seed", "1",
-                    "--late-fraction", "0.02", "--bad-fraction", "0.01", "--to", target], check=True)
 
 
 def measure(name, runs, make_cmd, env, lake=None):
@@ -129,26 +103,6 @@ def consumer_only_pipeline(work):
     path = work / "consumer-only.yaml"
     path.write_text(CONSUMER_ONLY.replace("SCHEMA", schema))
     return path
-
-
-def load_topic(sluice, events, bootstrap, topic):
-    """Creates and fills the topic unless it already holds the events (cached broker data)."""
-    from confluent_kafka import Consumer, TopicPartition
-    from confluent_kafka.admin import AdminClient, NewTopic
-    admin = AdminClient({"bootstrap.servers": bootstrap})
-    if topic in admin.list_topics(timeout=30).topics:
-        consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "bench-probe"})
-        held = sum(consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=30)[1] for p in range(3))
-        consumer.close()
-        if held == events:
-            return
-        for future in admin.delete_topics([topic]).values():
-            future.result(60)
-        time.sleep(2)
-    for future in admin.create_topics([NewTopic(topic, 3, 1)]).values():
-        future.result(60)
-    print(f"loading {events:,} events into Kafka topic {topic} (once; the broker keeps them)")
-    generate(sluice, events, f"kafka://{bootstrap}/{topic}")
 
 
 class Throttle:
@@ -250,12 +204,7 @@ def main():
                         "limited to RATE (tc rate, e.g. 40mbit; needs root)")
     args = parser.parse_args()
 
-    CACHE.mkdir(parents=True, exist_ok=True)
-    data = CACHE / f"iot-{args.events}-seed1.ndjson"
-    if not data.exists():
-        print(f"generating {args.events:,} events into {data} (once)")
-        generate(args.sluice, args.events, str(data) + ".part")
-        os.rename(str(data) + ".part", data)
+    data = common.cached_events(args.sluice, f"iot-{args.events}-seed1.ndjson", args.events, seed=1)
     size = data.stat().st_size
     reference = str(ROOT / "examples" / "iot-aggregator.yaml")
     env = dict(os.environ)
@@ -264,20 +213,14 @@ def main():
     files = measure("files", args.runs, lambda work: [
         args.sluice, "--log-level", "warn", "run", reference, "--input", str(data), "--drain",
         "--stats", str(work / "stats.json")], env)
-    machine = f"{cpu_model()}, {os.cpu_count()} cores, {os.sysconf('SC_PHYS_PAGES') * os.sysconf('SC_PAGE_SIZE') / 2**30:.0f} GiB"
-    text = [f"# Reference job benchmark ({dt.date.today()})", "", f"Machine: {machine}", ""]
+    text = [f"# Reference job benchmark ({dt.date.today()})", "", f"Machine: {common.machine()}", ""]
     text += table("NDJSON files -> local Parquet lake", files, size, args.runs)
 
     if not args.no_kafka:
-        script = str(ROOT / "scripts" / "kafka-dev.sh")
-        kafka_env = dict(env, SLUICE_KAFKA_PORT="39292", SLUICE_KAFKA_DIR=str(CACHE / f"kafka-{args.events}"),
-                         SLUICE_KAFKA_HEAP="1g")
-        subprocess.run([script, "start"], check=True, env=kafka_env)
-        try:
-            bootstrap = subprocess.run([script, "bootstrap"], check=True, capture_output=True, text=True,
-                                       env=kafka_env).stdout.strip()
+        with common.kafka_broker(39292, CACHE / f"kafka-{args.events}") as bootstrap:
             topic = f"iot-bench-{args.events}"
-            load_topic(args.sluice, args.events, bootstrap, topic)
+            common.load_topic(bootstrap, topic, args.events,
+                              lambda uri: common.generate(args.sluice, args.events, uri, seed=1))
             job_env = dict(env, KAFKA_BOOTSTRAP_SERVERS=bootstrap, KAFKA_TOPIC=topic)
 
             def with_group(cmd_of):
@@ -292,8 +235,6 @@ def main():
             full = measure("kafka reference job", args.runs, with_group(lambda work: [
                 args.sluice, "--log-level", "warn", "run", reference, "--drain",
                 "--stats", str(work / "stats.json")]), job_env)
-        finally:
-            subprocess.run([script, "stop"], check=True, env=kafka_env)
         text += table("Kafka consumer only (fetch + decode, rows discarded)", consumer, size, args.runs)
         text += table("Kafka -> local Parquet lake (the reference job)", full, size, args.runs)
         rate = {name: median_of(r)["stats"]["records_read"] / median_of(r)["wall"]
