@@ -91,6 +91,9 @@ def engines(args, bootstrap, topic, data):
          dict(base, FLINK_JARS=flink_jars), 0),
         ("Python consumer", "kafka", lambda out: [PEERS / "tools/bin/python", HERE / "python_consumer.py", *kafka, out],
          base, 0),
+        ("Python consumer (batch 100)", "kafka",
+         lambda out: [PEERS / "tools/bin/python", HERE / "python_consumer.py", *kafka, out],
+         dict(base, AGGREGATOR_BATCH_SIZE="100"), 0),
         ("Quix Streams", "kafka", lambda out: [PEERS / "tools/bin/python", HERE / "quix_job.py", *kafka, out],
          dict(base, QUIX_IDLE_TIMEOUT=str(QUIX_IDLE)), QUIX_IDLE),
         ("sluice (file)", "file",
@@ -112,8 +115,9 @@ def window_keys(df):
 
 
 def compare(peer, reference):
-    """How a peer's windows agree with sluice's: keyed by (device_id, window start)."""
-    key = ["device_id", "window"]
+    """How a peer's windows agree with sluice's, keyed by the group (device_id,
+    device_type, location, unit) and the window start."""
+    key = ["device_id", "device_type", "location", "unit", "window"]
     columns = ["event_count", "avg_value", "min_value", "max_value", "stddev_value"]
     merged = window_keys(peer)[key + columns].merge(window_keys(reference)[key + columns], on=key, how="outer",
                                                       suffixes=("_peer", "_sluice"), indicator=True)
@@ -196,7 +200,7 @@ def main():
         for name, source, command, env, idle in engines(args, bootstrap, topic, data):
             if args.only and not name.startswith("sluice") and name not in args.only.split(","):
                 continue
-            out = work / name.split()[0].lower() / source
+            out = work / name.lower().replace(" ", "-").replace("(", "").replace(")", "") / source
             out.mkdir(parents=True)
             env = dict(env, OUTPUT_URI=str(out), KAFKA_GROUP_ID=f"peers-{uuid.uuid4().hex[:8]}")
             print(f"{name}: running", flush=True)
@@ -213,6 +217,11 @@ def main():
     shutil.rmtree(work, ignore_errors=True)
 
 
+def ratio(a, b, better, worse):
+    """"3.2x faster" when a > b, "1.3x slower" otherwise."""
+    return f"{a / b:.1f}x {better}" if a >= b else f"{b / a:.1f}x {worse}"
+
+
 def report(args, data, results, outputs, profile):
     day = dt.date.today()
     lines = [f"# sluice and its peers ({day})", "", f"Machine: {common.machine()}. Data: {args.events:,} IoT "
@@ -220,28 +229,32 @@ def report(args, data, results, outputs, profile):
              f"--seed 42`, {data.stat().st_size / 2**20:,.0f} MiB of NDJSON), in a 3-partition topic of Apache "
              "Kafka 3.9.1 on the same machine, and as a file for the batch jobs. `make bench-peers`; "
              "bench/peers/README.md says how each engine runs.", "",
-             "| engine | input | wall | events/s | CPU s / M events | peak RSS | sluice is faster | sluice uses less memory |",
-             "|---|---|---|---|---|---|---|---|"]
+             "| engine | input | wall | events/s | CPU s / M events | peak RSS | sluice: events/s | sluice: CPU per event "
+             "| sluice: memory |",
+             "|---|---|---|---|---|---|---|---|---|"]
     ours = {r["source"]: r for r in results if r["name"].startswith("sluice")}
     for r in results:
         mine = ours[r["source"]]
-        faster = "—" if r is mine else f"{mine['rate'] / r['rate']:.1f}x"
-        smaller = "—" if r is mine else f"{r['rss'] / mine['rss']:.1f}x"
+        faster = "—" if r is mine else ratio(mine["rate"], r["rate"], "faster", "slower")
+        cheaper = "—" if r is mine else ratio(r["cpu"], mine["cpu"], "less", "more")
+        smaller = "—" if r is mine else ratio(r["rss"], mine["rss"], "less", "more")
         lines.append(f"| {r['name']} | {r['source']} | {r['wall']:.1f} s | {r['rate']:,.0f} | "
-                     f"{r['cpu'] / r['events'] * 1e6:.1f} | {r['rss'] / 2**20:,.0f} MiB | {faster} | {smaller} |")
+                     f"{r['cpu'] / r['events'] * 1e6:.1f} | {r['rss'] / 2**20:,.0f} MiB | {faster} | {cheaper} | "
+                     f"{smaller} |")
     lines += ["", f"![events/s and peak RSS](peers-{day}.png)", "",
               "## Do the engines agree?", "",
-              "Each engine's windows against sluice's, by (device, window start); *equal* means the same event "
+              "Each engine's windows against sluice's, by group (device, type, location, unit) and window start; *equal* means the same event "
               "count and the same average, minimum, maximum and sample standard deviation (relative 1e-9). "
               "Kafka engines are compared with sluice on Kafka, DuckDB with sluice on the file.", "",
-              "| engine | valid rows written | windows | equal | same window, fewer events | same window, more events "
-              "| missing (of which in the last 3 minutes) | extra |", "|---|---|---|---|---|---|---|---|"]
+              "| engine | valid rows written | of them in windows | windows | equal | same window, fewer events "
+              "| same window, more events | missing (of which in the last 3 minutes) | extra |",
+              "|---|---|---|---|---|---|---|---|---|"]
     reference = {source: read_output(outputs[r["name"]], "aggregated") for source, r in ours.items()}
     raw_rows = {}
     for r in results:
         raw_rows[r["name"]] = ds.dataset(outputs[r["name"]] / "raw", format="parquet", partitioning="hive").count_rows()
         c = compare(read_output(outputs[r["name"]], "aggregated"), reference[r["source"]])
-        lines.append(f"| {r['name']} | {raw_rows[r['name']]:,} | {c['windows']:,} | {c['equal']:,} | "
+        lines.append(f"| {r['name']} | {raw_rows[r['name']]:,} | {c['events']:,} | {c['windows']:,} | {c['equal']:,} | "
                      f"{c['fewer_events']:,} | {c['more_events']:,} | {c['only_sluice']:,} "
                      f"({c['only_sluice_at_end']:,}) | {c['only_peer']:,} |")
     lines += ["", "See bench/peers/README.md for why the engines differ where they do.", "",
