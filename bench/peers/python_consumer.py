@@ -13,36 +13,19 @@ import sys
 import time
 import uuid
 from collections import defaultdict
-from typing import Any, Optional
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 from kafka import KafkaConsumer, TopicPartition
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import ValidationError
+
+from iot_event import IoTEvent
 
 bootstrap, topic, out = sys.argv[1:4]
 BATCH_SIZE = int(os.environ.get("AGGREGATOR_BATCH_SIZE", "10000"))
 WINDOW = dt.timedelta(minutes=1)
 WATERMARK = dt.timedelta(minutes=2)
-
-
-class IoTEvent(BaseModel):
-    device_id: str = Field(min_length=1)
-    device_type: Optional[str] = None
-    location: Optional[str] = None
-    timestamp: dt.datetime
-    value: float
-    unit: Optional[str] = None
-    battery_level: Optional[int] = Field(default=None, ge=0, le=100)
-    signal_strength: Optional[int] = Field(default=None, ge=-150, le=0)
-    event_duration: Optional[float] = None
-    metadata: Optional[Any] = None
-
-    @field_validator("timestamp")
-    @classmethod
-    def utc(cls, value: dt.datetime) -> dt.datetime:
-        return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
 
 
 class TimeWindowManager:

@@ -15,32 +15,20 @@ import json
 import os
 import sys
 import uuid
-from typing import Any, Optional
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import ValidationError
 from quixstreams import Application
 from quixstreams.dataframe.windows import aggregations as agg
 from quixstreams.models.serializers import Deserializer
 from quixstreams.sinks import BatchingSink, SinkBatch
 
+from iot_event import IoTEvent
+
 bootstrap, topic_name, out = sys.argv[1:4]
 IDLE_TIMEOUT = float(os.environ.get("QUIX_IDLE_TIMEOUT", "3"))
-
-
-class IoTEvent(BaseModel):
-    device_id: str = Field(min_length=1)
-    device_type: Optional[str] = None
-    location: Optional[str] = None
-    timestamp: dt.datetime
-    value: float
-    unit: Optional[str] = None
-    battery_level: Optional[int] = Field(default=None, ge=0, le=100)
-    signal_strength: Optional[int] = Field(default=None, ge=-150, le=0)
-    event_duration: Optional[float] = None
-    metadata: Optional[Any] = None
 
 
 class ValidatingDeserializer(Deserializer):
@@ -51,8 +39,6 @@ class ValidatingDeserializer(Deserializer):
             event = IoTEvent.model_validate_json(value).model_dump()
         except (ValidationError, UnicodeDecodeError, ValueError):
             return None
-        if event["timestamp"].tzinfo is None:
-            event["timestamp"] = event["timestamp"].replace(tzinfo=dt.timezone.utc)
         event["metadata"] = None if event["metadata"] is None else json.dumps(event["metadata"])
         return event
 
