@@ -85,6 +85,9 @@ arrow::Status ValidateS3Config(const S3Config& config);
 struct S3Location {
   std::string bucket;
   std::string prefix;  // no leading or trailing '/'; may be empty
+
+  // The location in Arrow's S3 filesystem: "bucket/prefix" (or "bucket").
+  std::string FileSystemPath() const { return prefix.empty() ? bucket : bucket + "/" + prefix; }
 };
 arrow::Result<S3Location> ParseS3Uri(const std::string& uri);
 

@@ -127,7 +127,7 @@ arrow::Status S3Connection::CheckAccess(const S3Location& location, const std::s
   // Listing the prefix tells refused credentials apart from missing permissions (a
   // HEAD answer has no body); it succeeds, empty, for a bucket that does not exist.
   arrow::fs::FileSelector selector;
-  selector.base_dir = location.prefix.empty() ? location.bucket : location.bucket + "/" + location.prefix;
+  selector.base_dir = location.FileSystemPath();
   selector.allow_not_found = true;
   selector.recursive = false;
   auto listed = fs_->GetFileInfo(selector);

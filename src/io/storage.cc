@@ -43,8 +43,7 @@ arrow::Result<Storage::ReadLocation> Storage::Locate(const std::string& uri) {
   }
   ARROW_ASSIGN_OR_RAISE(auto connection, Connect(uri));
   ARROW_ASSIGN_OR_RAISE(S3Location location, ParseS3Uri(uri));
-  return ReadLocation{connection->filesystem(),
-                      location.prefix.empty() ? location.bucket : location.bucket + "/" + location.prefix};
+  return ReadLocation{connection->filesystem(), location.FileSystemPath()};
 }
 
 arrow::Status Storage::Explain(const arrow::Status& status, const std::string& action,
