@@ -13,7 +13,7 @@
 #include "schema/schema.h"
 #include "sink/parquet_sink.h"
 #include "source/kafka_source.h"
-#include "window/window_aggregator.h"
+#include "window/aggregation_plan.h"
 
 namespace sluice {
 

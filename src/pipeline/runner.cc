@@ -12,6 +12,7 @@
 #include "common/text.h"
 #include "common/time_util.h"
 #include "expr/evaluator.h"
+#include "operator/operators.h"
 #include "source/file_source.h"
 #include "source/kafka_source.h"
 
@@ -84,7 +85,7 @@ arrow::Status Runner::Open() {
     out.plan = &output;
     ARROW_ASSIGN_OR_RAISE(out.sink, open_sink(output.name, output.sink, output.schema));
     if (output.aggregation) {
-      ARROW_ASSIGN_OR_RAISE(out.aggregator, WindowAggregator::Make(*output.aggregation));
+      ARROW_ASSIGN_OR_RAISE(out.op, MakeOperator(*output.aggregation));
     }
     outputs_.push_back(std::move(out));
     stats_.outputs.push_back(OutputStats{output.name, output.aggregation.has_value()});
@@ -97,7 +98,7 @@ arrow::Status Runner::Open() {
   }
   if (!dead_letter_) spdlog::warn("no dead_letter output: rejected records will only be counted and logged");
   bool windows = false;
-  for (const auto& output : outputs_) windows |= output.aggregator != nullptr;
+  for (const auto& output : outputs_) windows |= output.op != nullptr;
   if (windows && !late_) spdlog::warn("no late output: late records will only be counted and logged");
 
   if (plan_.kafka && !options_.input) {
@@ -299,18 +300,17 @@ arrow::Status Runner::WriteOutputs(const RawBatch& raw, const ValidRows& valid, 
     fresh = filtered.record_batch();
   }
   for (auto& output : outputs_) {
-    if (!output.aggregator) {
+    if (!output.op) {
       if (fresh->num_rows() == 0) continue;
       ARROW_ASSIGN_OR_RAISE(auto projected, fresh->SelectColumns(output.plan->projection));
       ARROW_RETURN_NOT_OK(output.sink->Write(projected));
       continue;
     }
     std::vector<int32_t> late_rows;
-    ARROW_RETURN_NOT_OK(
-        output.aggregator->Consume(batch, times, thresholds.data(), partitions.data(), now, &late_rows));
+    ARROW_RETURN_NOT_OK(output.op->Process(
+        OperatorInput{batch, times, thresholds.data(), partitions.data(), now}, &late_rows));
     if (retained_) {
-      // Every row added to a window stays needed until its last window is emitted.
-      const WindowSpec& window = output.aggregator->plan().window;
+      // Every row the operator took stays needed until its state is emitted.
       size_t next_late = 0;
       for (int64_t row = 0; row < n; ++row) {
         if (next_late < late_rows.size() && late_rows[next_late] == row) {
@@ -318,8 +318,8 @@ arrow::Status Runner::WriteOutputs(const RawBatch& raw, const ValidRows& valid, 
           continue;
         }
         const RecordPosition& position = raw.position(valid.record_index[row]);
-        retained_->Hold(position.input, position.offset.value(),
-                        window.LastStart(times[row]) + window.size.count(), max_before[row]);
+        retained_->Hold(position.input, position.offset.value(), output.op->ReleaseTime(times[row]),
+                        max_before[row]);
       }
     }
     // A replayed row judged late was counted (in a window or as late) by an earlier run.
@@ -327,11 +327,8 @@ arrow::Status Runner::WriteOutputs(const RawBatch& raw, const ValidRows& valid, 
     output.late += static_cast<int64_t>(late_rows.size());
     stats_.late += static_cast<int64_t>(late_rows.size());
     for (int32_t row : late_rows) {
-      Rejection late{
-          valid.record_index[row], Stage::kLate,
-          fmt::format("late for '{}': every window containing {} ended at or before the watermark {}",
-                      output.plan->name, FormatTimestamp(times[row]), FormatTimestamp(thresholds[row])),
-          times[row]};
+      Rejection late{valid.record_index[row], Stage::kLate,
+                     output.op->LateReason(times[row], thresholds[row]), times[row]};
       if (logged_rejections_ < 5) {
         std::vector<Rejection> ignored;
         Reject(raw, late, &ignored);
@@ -369,8 +366,8 @@ arrow::Status Runner::EmitWindows(int64_t now) {
     if (floor < watermark.value()) watermark = Watermark(floor);
   }
   for (auto& output : outputs_) {
-    if (!output.aggregator) continue;
-    ARROW_ASSIGN_OR_RAISE(auto windows, output.aggregator->Emit(watermark, now));
+    if (!output.op) continue;
+    ARROW_ASSIGN_OR_RAISE(auto windows, output.op->AdvanceWatermark(watermark, now));
     if (!windows) continue;
     ARROW_RETURN_NOT_OK(output.sink->Write(windows));
     if (watermark == kWatermarkMax) {
@@ -468,21 +465,21 @@ void Runner::OnRevoked(const std::vector<PartitionId>& partitions, bool lost) {
     if (retained_) retained_->Forget(p);
   }
   for (auto& output : outputs_) {
-    if (!output.aggregator) continue;
-    int64_t mixed = 0;
-    const int64_t dropped = output.aggregator->mutable_state().DropPartitions(ids, &mixed);
+    if (!output.op) continue;
+    int64_t shared = 0;
+    const int64_t dropped = output.op->DropPartitions(ids, &shared);
     if (dropped > 0) {
       spdlog::info(
           "{}: dropped {} open (window, group) results of the revoked partitions; their next reader "
           "rebuilds them from the committed offsets",
           output.plan->name, dropped);
     }
-    if (mixed > 0 && !warned_mixed_groups_) {
-      warned_mixed_groups_ = true;
+    if (shared > 0 && !warned_shared_groups_) {
+      warned_shared_groups_ = true;
       spdlog::warn(
           "{}: {} open groups hold records of several Kafka partitions; when partitions move between "
           "processes such groups are emitted by each of them (key the topic by a group_by column)",
-          output.plan->name, mixed);
+          output.plan->name, shared);
     }
   }
 }
@@ -528,9 +525,9 @@ void Runner::RefreshStats() {
     stats_.files_written += sink.files;
     stats_.bytes_written += sink.bytes;
     stats_.expression_errors += sink.expression_errors;
-    if (outputs_[i].aggregator) {
-      stats_.open_windows += outputs_[i].aggregator->state().num_groups();
-      stats_.expression_errors += outputs_[i].aggregator->expression_errors();
+    if (outputs_[i].op) {
+      stats_.open_windows += outputs_[i].op->open_groups();
+      stats_.expression_errors += outputs_[i].op->expression_errors();
     }
   }
   for (const auto* sink : {dead_letter_.get(), late_.get()}) {
@@ -555,7 +552,7 @@ void Runner::LogProgress(double seconds) {
   int64_t records = stats_.records_read - last.records_read;
   std::string groups;
   for (const auto& o : outputs_) {
-    if (o.aggregator) groups = fmt::format(" | open {} windows", stats_.open_windows);
+    if (o.op) groups = fmt::format(" | open {} windows", stats_.open_windows);
   }
   spdlog::info(
       "trigger {} | {} records ({:.0f}/s) | valid {} | dead letter {} | late {} | raw rows {} | windows {} | "

@@ -14,6 +14,7 @@
 #include "common/clock.h"
 #include "format/json_decoder.h"
 #include "io/storage.h"
+#include "operator/operator.h"
 #include "pipeline/plan.h"
 #include "pipeline/rejected_records.h"
 #include "pipeline/run_stats.h"
@@ -21,7 +22,6 @@
 #include "source/source.h"
 #include "state/retained_offsets.h"
 #include "state/watermark.h"
-#include "window/window_aggregator.h"
 
 namespace sluice {
 
@@ -73,7 +73,7 @@ class Runner final : private PartitionListener {
   struct Output {
     const OutputPlan* plan;
     std::unique_ptr<ParquetSink> sink;
-    std::unique_ptr<WindowAggregator> aggregator;  // null for raw outputs
+    std::unique_ptr<Operator> op;  // null for raw outputs
     int64_t late = 0;
   };
 
@@ -144,7 +144,7 @@ class Runner final : private PartitionListener {
   std::map<int32_t, int64_t> replay_until_;            // partition -> processed_until, while replaying
   std::vector<uint8_t> replayed_;                      // per record of the current batch
   int64_t emitted_watermark_ = kWatermarkMin.value();  // windows ending at or before it are emitted
-  bool warned_mixed_groups_ = false;
+  bool warned_shared_groups_ = false;
   std::vector<Output> outputs_;
   // Triggers whose files are not all visible yet, oldest first: the source's commit
   // ticket and each sink's mark (in Sinks() order).

@@ -25,6 +25,15 @@ uint32_t KeyTable::FindOrInsert(std::string_view key, uint64_t hash, bool* inser
   }
 }
 
+uint32_t KeyTable::Find(std::string_view key, uint64_t hash) const {
+  size_t mask = slots_.size() - 1;
+  for (size_t i = hash & mask;; i = (i + 1) & mask) {
+    const Slot& slot = slots_[i];
+    if (slot.id == kEmpty) return kAbsent;
+    if (slot.hash == hash && this->key(slot.id) == key) return slot.id;
+  }
+}
+
 void KeyTable::Grow() {
   std::vector<Slot> old = std::move(slots_);
   slots_.assign(old.size() * 2, Slot{});

@@ -18,6 +18,9 @@ class KeyTable {
   // The id of `key` (hash = KeyEncoder::Hash(key)), inserting it if absent; `inserted`
   // tells which.
   uint32_t FindOrInsert(std::string_view key, uint64_t hash, bool* inserted);
+  // The id of `key`, or kAbsent.
+  static constexpr uint32_t kAbsent = UINT32_MAX;
+  uint32_t Find(std::string_view key, uint64_t hash) const;
 
   uint32_t size() const { return static_cast<uint32_t>(offsets_.size() - 1); }
   std::string_view key(uint32_t id) const {
@@ -27,7 +30,7 @@ class KeyTable {
   size_t memory_bytes() const;
 
  private:
-  static constexpr uint32_t kEmpty = UINT32_MAX;
+  static constexpr uint32_t kEmpty = kAbsent;
   struct Slot {
     uint64_t hash = 0;
     uint32_t id = kEmpty;

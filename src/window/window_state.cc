@@ -21,139 +21,187 @@ WindowState::Window* WindowState::FindOrCreate(int64_t start, int64_t end) {
   return &it->second;
 }
 
+WindowState::Part* WindowState::FindPart(Window* window, int32_t partition) {
+  for (Part& part : window->parts) {
+    if (part.partition == partition) return &part;
+  }
+  window->parts.emplace_back().partition = partition;
+  return &window->parts.back();
+}
+
 uint32_t WindowState::AllocateSlot() {
   ++live_slots_;
   if (!free_slots_.empty()) {
     uint32_t slot = free_slots_.back();
     free_slots_.pop_back();
-    partitions_[slot] = kNoPartition;
     return slot;
   }
   if (next_slot_ == capacity_) {
     capacity_ = capacity_ == 0 ? 1024 : capacity_ * 2;
     for (auto& acc : accumulators_) acc->Resize(capacity_);
-    partitions_.resize(capacity_, kNoPartition);
   }
   return next_slot_++;
 }
 
-int64_t WindowState::DropPartitions(const std::vector<int32_t>& partitions, int64_t* mixed) {
-  auto dropped_partition = [&](uint32_t slot) {
-    return std::find(partitions.begin(), partitions.end(), partitions_[slot]) != partitions.end();
+void WindowState::FreeSlot(uint32_t slot) {
+  for (auto& acc : accumulators_) acc->Reset(slot);
+  free_slots_.push_back(slot);
+  --live_slots_;
+}
+
+int64_t WindowState::DropPartitions(const std::vector<int32_t>& partitions, int64_t* shared) {
+  auto dropped_partition = [&](int32_t partition) {
+    return std::find(partitions.begin(), partitions.end(), partition) != partitions.end();
   };
-  int64_t dropped = 0, mixed_groups = 0;
+  int64_t dropped = 0, shared_groups = 0;
   for (auto it = windows_.begin(); it != windows_.end();) {
-    Window& window = it->second;
-    bool affected = false;
-    for (uint32_t slot : window.slots) {
-      affected |= dropped_partition(slot);
-      mixed_groups += partitions_[slot] == kMixedPartitions;
+    std::vector<Part>& parts = it->second.parts;
+    for (const Part& part : parts) {
+      if (!dropped_partition(part.partition)) continue;
+      for (uint32_t id = 0; id < part.groups.size(); ++id) {
+        const std::string_view key = part.groups.key(id);
+        const uint64_t hash = KeyEncoder::Hash(key);
+        for (const Part& other : parts) {
+          if (!dropped_partition(other.partition) && other.groups.Find(key, hash) != KeyTable::kAbsent) {
+            ++shared_groups;
+            break;
+          }
+        }
+      }
+      for (uint32_t slot : part.slots) FreeSlot(slot);
+      dropped += static_cast<int64_t>(part.slots.size());
     }
-    if (!affected) {
-      ++it;
-      continue;
-    }
-    // KeyTable has no deletion: rebuild the window with the groups that stay.
-    Window kept;
-    kept.start = window.start;
-    kept.end = window.end;
-    for (uint32_t id = 0; id < window.groups.size(); ++id) {
-      const uint32_t slot = window.slots[id];
-      if (dropped_partition(slot)) {
-        for (auto& acc : accumulators_) acc->Reset(slot);
-        free_slots_.push_back(slot);
-        --live_slots_;
-        ++dropped;
+    std::erase_if(parts, [&](const Part& part) { return dropped_partition(part.partition); });
+    it = parts.empty() ? windows_.erase(it) : std::next(it);
+  }
+  if (shared != nullptr) *shared = shared_groups;
+  return dropped;
+}
+
+void WindowState::MergeFront(std::vector<std::string_view>* keys, std::vector<uint32_t>* slots) {
+  keys->clear();
+  slots->clear();
+  const Window& window = windows_.begin()->second;
+  if (window.parts.size() == 1) {
+    const Part& part = window.parts.front();
+    for (uint32_t id = 0; id < part.groups.size(); ++id) keys->push_back(part.groups.key(id));
+    *slots = part.slots;
+    return;
+  }
+  // Each group's result goes to the slot of its first partial; later partials fold
+  // into it.
+  KeyTable merged;
+  for (const Part& part : window.parts) {
+    for (uint32_t id = 0; id < part.groups.size(); ++id) {
+      const std::string_view key = part.groups.key(id);
+      bool inserted = false;
+      const uint32_t index = merged.FindOrInsert(key, KeyEncoder::Hash(key), &inserted);
+      if (inserted) {
+        keys->push_back(key);
+        slots->push_back(part.slots[id]);
         continue;
       }
-      bool inserted = false;
-      const std::string_view key = window.groups.key(id);
-      kept.groups.FindOrInsert(key, KeyEncoder::Hash(key), &inserted);
-      kept.slots.push_back(slot);
-    }
-    if (kept.slots.empty()) {
-      it = windows_.erase(it);
-    } else {
-      window = std::move(kept);
-      ++it;
+      for (auto& acc : accumulators_) acc->Merge((*slots)[index], part.slots[id]);
     }
   }
-  if (mixed != nullptr) *mixed = mixed_groups;
-  return dropped;
 }
 
 void WindowState::PopFront() {
   auto it = windows_.begin();
-  for (uint32_t slot : it->second.slots) {
-    for (auto& acc : accumulators_) acc->Reset(slot);
-    free_slots_.push_back(slot);
+  for (const Part& part : it->second.parts) {
+    for (uint32_t slot : part.slots) FreeSlot(slot);
   }
-  live_slots_ -= static_cast<int64_t>(it->second.slots.size());
   windows_.erase(it);
 }
 
 size_t WindowState::memory_bytes() const {
   size_t bytes = 0;
   for (const auto& [bounds, window] : windows_) {
-    bytes += window.groups.memory_bytes() + window.slots.capacity() * sizeof(uint32_t);
+    for (const Part& part : window.parts) {
+      bytes += sizeof(Part) + part.groups.memory_bytes() + part.slots.capacity() * sizeof(uint32_t);
+    }
   }
   // Accumulator arrays: a few words per slot per accumulator.
   return bytes + static_cast<size_t>(capacity_) * accumulators_.size() * 24;
 }
 
-arrow::Result<std::shared_ptr<arrow::RecordBatch>> WindowState::Snapshot() const {
+std::vector<int32_t> WindowState::Partitions() const {
+  std::vector<int32_t> out;
+  for (const auto& [bounds, window] : windows_) {
+    for (const Part& part : window.parts) out.push_back(part.partition);
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+std::shared_ptr<arrow::Schema> WindowState::SnapshotSchema() const {
+  arrow::FieldVector fields = {arrow::field("window_start", TimestampType(), false),
+                               arrow::field("window_end", TimestampType(), false),
+                               arrow::field("key", arrow::binary(), false)};
+  for (size_t a = 0; a < accumulators_.size(); ++a) {
+    for (const auto& field : accumulators_[a]->state_fields()) {
+      fields.push_back(arrow::field("acc" + std::to_string(a) + "_" + field->name(), field->type()));
+    }
+  }
+  return arrow::schema(fields);
+}
+
+arrow::Result<std::shared_ptr<arrow::RecordBatch>> WindowState::Snapshot(int32_t partition) const {
   arrow::TimestampBuilder starts(TimestampType(), arrow::default_memory_pool());
   arrow::TimestampBuilder ends(TimestampType(), arrow::default_memory_pool());
   arrow::BinaryBuilder keys;
   std::vector<uint32_t> slots;
   for (const auto& [bounds, window] : windows_) {
-    for (uint32_t id = 0; id < window.groups.size(); ++id) {
-      ARROW_RETURN_NOT_OK(starts.Append(window.start));
-      ARROW_RETURN_NOT_OK(ends.Append(window.end));
-      ARROW_RETURN_NOT_OK(keys.Append(window.groups.key(id)));
-      slots.push_back(window.slots[id]);
+    for (const Part& part : window.parts) {
+      if (part.partition != partition) continue;
+      for (uint32_t id = 0; id < part.groups.size(); ++id) {
+        ARROW_RETURN_NOT_OK(starts.Append(window.start));
+        ARROW_RETURN_NOT_OK(ends.Append(window.end));
+        ARROW_RETURN_NOT_OK(keys.Append(part.groups.key(id)));
+        slots.push_back(part.slots[id]);
+      }
     }
   }
-  arrow::FieldVector fields = {arrow::field("window_start", TimestampType()),
-                               arrow::field("window_end", TimestampType()),
-                               arrow::field("key", arrow::binary())};
   arrow::ArrayVector columns(3);
   ARROW_RETURN_NOT_OK(starts.Finish(&columns[0]));
   ARROW_RETURN_NOT_OK(ends.Finish(&columns[1]));
   ARROW_RETURN_NOT_OK(keys.Finish(&columns[2]));
-  for (size_t a = 0; a < accumulators_.size(); ++a) {
-    ARROW_ASSIGN_OR_RAISE(auto state,
-                          accumulators_[a]->ExportState(slots.data(), static_cast<int64_t>(slots.size())));
-    auto state_fields = accumulators_[a]->state_fields();
-    for (size_t c = 0; c < state.size(); ++c) {
-      fields.push_back(
-          arrow::field("acc" + std::to_string(a) + "_" + state_fields[c]->name(), state_fields[c]->type()));
-      columns.push_back(std::move(state[c]));
-    }
+  for (const auto& acc : accumulators_) {
+    ARROW_ASSIGN_OR_RAISE(auto state, acc->ExportState(slots.data(), static_cast<int64_t>(slots.size())));
+    for (auto& column : state) columns.push_back(std::move(column));
   }
-  return arrow::RecordBatch::Make(arrow::schema(fields), static_cast<int64_t>(slots.size()), columns);
+  return arrow::RecordBatch::Make(SnapshotSchema(), static_cast<int64_t>(slots.size()), columns);
 }
 
-arrow::Status WindowState::Restore(const arrow::RecordBatch& snapshot) {
+arrow::Status WindowState::Restore(int32_t partition, const arrow::RecordBatch& snapshot) {
+  if (!snapshot.schema()->Equals(*SnapshotSchema(), /*check_metadata=*/false)) {
+    return arrow::Status::Invalid("window state has columns ", snapshot.schema()->ToString(), ", expected ",
+                                  SnapshotSchema()->ToString());
+  }
+  for (const auto& [bounds, window] : windows_) {
+    for (const Part& part : window.parts) {
+      if (part.partition == partition)
+        return arrow::Status::Invalid("partition ", partition, " already holds window state");
+    }
+  }
   const auto& starts = static_cast<const arrow::TimestampArray&>(*snapshot.column(0));
   const auto& ends = static_cast<const arrow::TimestampArray&>(*snapshot.column(1));
   const auto& keys = static_cast<const arrow::BinaryArray&>(*snapshot.column(2));
   std::vector<uint32_t> slots;
   slots.reserve(snapshot.num_rows());
   for (int64_t r = 0; r < snapshot.num_rows(); ++r) {
-    Window* window = FindOrCreate(starts.Value(r), ends.Value(r));
+    if (starts.Value(r) >= ends.Value(r)) return arrow::Status::Invalid("window state has an empty window");
+    Part* part = FindPart(FindOrCreate(starts.Value(r), ends.Value(r)), partition);
     std::string_view key = keys.GetView(r);
-    slots.push_back(SlotFor(window, key, KeyEncoder::Hash(key)));
+    const uint32_t before = part->groups.size();
+    slots.push_back(SlotFor(part, key, KeyEncoder::Hash(key)));
+    if (part->groups.size() == before) return arrow::Status::Invalid("window state repeats a group");
   }
   int column = 3;
   for (auto& acc : accumulators_) {
-    size_t width = acc->state_fields().size();
     arrow::ArrayVector state;
-    for (size_t c = 0; c < width; ++c) {
-      if (column >= snapshot.num_columns())
-        return arrow::Status::Invalid("window snapshot has too few columns");
-      state.push_back(snapshot.column(column++));
-    }
+    for (size_t c = 0; c < acc->state_fields().size(); ++c) state.push_back(snapshot.column(column++));
     ARROW_RETURN_NOT_OK(acc->ImportState(state, slots.data()));
   }
   return arrow::Status::OK();

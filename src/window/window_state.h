@@ -15,56 +15,61 @@
 
 namespace sluice {
 
-// The open windows of one aggregation, as plain data: for each window [start, end) its
-// groups (encoded key -> accumulator slot), and the accumulators holding every slot.
-// Operator logic lives in WindowAggregator; this class only stores, hands out slots and
-// snapshots. Windows are kept ordered by (end, start), the order they close in.
+// The open windows of one aggregation, as plain data, kept per source partition: for
+// each window [start, end) and each source partition that sent it records, the
+// partition's groups (encoded key -> accumulator slot). A group fed by several
+// partitions has one partial result per partition; MergeFront combines them when the
+// window is emitted (every accumulator merges). Keeping partitions apart is what lets
+// a partition's state be checkpointed, dropped or moved to another process on its own.
+// Operator logic lives in WindowOperator; this class only stores, hands out slots,
+// merges and snapshots. Windows are kept ordered by (end, start), the order they close
+// in.
 //
 // Not thread-safe.
 class WindowState {
  public:
   explicit WindowState(std::vector<std::unique_ptr<Accumulator>> accumulators);
 
+  // The groups of one source partition in one window.
+  struct Part {
+    int32_t partition = 0;
+    KeyTable groups;              // encoded group key -> local id, in first-seen order
+    std::vector<uint32_t> slots;  // local id -> accumulator slot
+  };
   struct Window {
     int64_t start = 0;
     int64_t end = 0;
-    KeyTable groups;              // encoded group key -> local id, in first-seen order
-    std::vector<uint32_t> slots;  // local id -> accumulator slot
+    std::vector<Part> parts;  // in the order partitions first sent records
   };
 
   // The window [start, end), created empty when absent. The pointer stays valid until
   // that window is popped.
   Window* FindOrCreate(int64_t start, int64_t end);
+  // The part of `partition` in `window`, created empty when absent. The pointer stays
+  // valid until the window changes (FindPart, DropPartitions, PopFront).
+  Part* FindPart(Window* window, int32_t partition);
 
-  // The accumulator slot of group `key` in `window`, allocated when the group is new.
-  uint32_t SlotFor(Window* window, std::string_view key, uint64_t hash) {
+  // The accumulator slot of group `key` in `part`, allocated when the group is new.
+  uint32_t SlotFor(Part* part, std::string_view key, uint64_t hash) {
     bool inserted = false;
-    uint32_t id = window->groups.FindOrInsert(key, hash, &inserted);
-    if (inserted) window->slots.push_back(AllocateSlot());
-    return window->slots[id];
+    uint32_t id = part->groups.FindOrInsert(key, hash, &inserted);
+    if (inserted) part->slots.push_back(AllocateSlot());
+    return part->slots[id];
   }
 
-  // Source partitions: each (window, group) remembers the source partition of its
-  // records, or that it has records of several (kMixedPartitions). With a Kafka topic
-  // keyed by a grouping column every group has one partition.
-  static constexpr int32_t kNoPartition = -1;
-  static constexpr int32_t kMixedPartitions = -2;
-  void NotePartition(uint32_t slot, int32_t partition) {
-    int32_t& owner = partitions_[slot];
-    if (owner == kNoPartition) {
-      owner = partition;
-    } else if (owner != partition) {
-      owner = kMixedPartitions;
-    }
-  }
-  // Removes every (window, group) whose records all come from one of `partitions`
-  // (revoked from this process: their new owner rebuilds them). Returns how many were
-  // removed; `mixed` (optional) receives how many groups mixing partitions remain.
-  int64_t DropPartitions(const std::vector<int32_t>& partitions, int64_t* mixed);
+  // Removes the state of `partitions` (revoked from this process). Returns how many
+  // (window, group) partials were removed; `shared` (optional) receives how many of
+  // them belong to a group that other partitions also feed (such groups are then
+  // emitted in parts by each process holding one; see docs/kafka.md).
+  int64_t DropPartitions(const std::vector<int32_t>& partitions, int64_t* shared);
 
   bool empty() const { return windows_.empty(); }
   // The window that closes first (smallest end). REQUIRES: !empty().
   const Window& front() const { return windows_.begin()->second; }
+  // The groups of the front window with the partials of every partition merged: keys
+  // (views into the window, valid until PopFront) and the slot holding each result, in
+  // first-seen order (partition by partition). REQUIRES: !empty().
+  void MergeFront(std::vector<std::string_view>* keys, std::vector<uint32_t>* slots);
   // Drops the front window and frees its slots. REQUIRES: !empty().
   void PopFront();
 
@@ -72,23 +77,29 @@ class WindowState {
   const std::vector<std::unique_ptr<Accumulator>>& accumulators() const { return accumulators_; }
 
   int64_t num_windows() const { return static_cast<int64_t>(windows_.size()); }
+  // (window, group) partials held, over every partition.
   int64_t num_groups() const { return live_slots_; }
   size_t memory_bytes() const;
 
-  // Checkpoints: every (window, group) as one row of window_start, window_end, key
-  // (the encoded group key, binary), then each accumulator's state columns in order.
-  arrow::Result<std::shared_ptr<arrow::RecordBatch>> Snapshot() const;
-  // Adds the rows of a Snapshot() batch to this (empty) state.
-  arrow::Status Restore(const arrow::RecordBatch& snapshot);
+  // Checkpoints, per partition: every (window, group) of `partition` as one row of
+  // window_start, window_end, key (the encoded group key, binary), then each
+  // accumulator's state columns in order (SnapshotSchema()).
+  arrow::Result<std::shared_ptr<arrow::RecordBatch>> Snapshot(int32_t partition) const;
+  std::shared_ptr<arrow::Schema> SnapshotSchema() const;
+  // The partitions holding state, in ascending order.
+  std::vector<int32_t> Partitions() const;
+  // Adds the rows of a Snapshot() batch as the state of `partition`, which must hold
+  // none yet.
+  arrow::Status Restore(int32_t partition, const arrow::RecordBatch& snapshot);
 
  private:
   uint32_t AllocateSlot();
+  void FreeSlot(uint32_t slot);
 
   std::vector<std::unique_ptr<Accumulator>> accumulators_;
   std::map<std::pair<int64_t, int64_t>, Window> windows_;  // keyed by (end, start)
   std::vector<uint32_t> free_slots_;
-  std::vector<int32_t> partitions_;  // slot -> source partition (kNoPartition, kMixedPartitions)
-  uint32_t capacity_ = 0;            // slots addressable in every accumulator
+  uint32_t capacity_ = 0;  // slots addressable in every accumulator
   uint32_t next_slot_ = 0;
   int64_t live_slots_ = 0;
 };

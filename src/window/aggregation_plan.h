@@ -10,9 +10,7 @@
 
 #include "common/types.h"
 #include "expr/aggregate_call.h"
-#include "state/key_encoder.h"
 #include "window/window_spec.h"
-#include "window/window_state.h"
 
 namespace sluice {
 
@@ -50,51 +48,6 @@ struct AggregationPlan {
                                              const std::string& group_by_location,
                                              const std::vector<AggregateOutput>& outputs,
                                              const std::shared_ptr<arrow::Schema>& input_schema);
-};
-
-// Windowed aggregation over event time (tumbling and sliding windows), append mode:
-// each (window, group) is emitted once, when the watermark reaches the window's end.
-//
-// A record belongs to every window [start, end) with start <= t < end. It is added to
-// each of those windows whose end is after its lateness threshold (the watermark that
-// judges it; see WatermarkTracker); a record all of whose windows have ended is late.
-// Emission order: by window end, then window start, then group first-seen order.
-//
-// Not thread-safe: one aggregator per pipeline thread.
-class WindowAggregator {
- public:
-  static arrow::Result<std::unique_ptr<WindowAggregator>> Make(AggregationPlan plan);
-
-  // Adds the rows of `batch` to their windows. event_times[i], thresholds[i] and
-  // partitions[i] (the source partition; may be null) belong to row i. Rows late for
-  // all their windows are appended to `late_rows`, in row order.
-  arrow::Status Consume(const arrow::RecordBatch& batch, const int64_t* event_times,
-                        const int64_t* thresholds, const int32_t* partitions, int64_t processing_time,
-                        std::vector<int32_t>* late_rows);
-
-  // Finalises and removes every window whose end is at or before `watermark`; the
-  // result has plan().output_schema, or is null when no window closed.
-  arrow::Result<std::shared_ptr<arrow::RecordBatch>> Emit(Watermark watermark, int64_t processing_time);
-
-  const AggregationPlan& plan() const { return plan_; }
-  // Values that could not be computed (an aggregate's argument for a row, or an output
-  // column for a group, e.g. an impossible CAST) and were taken as null.
-  int64_t expression_errors() const { return expression_errors_; }
-  const WindowState& state() const { return state_; }
-  WindowState& mutable_state() { return state_; }
-
- private:
-  WindowAggregator(AggregationPlan plan, KeyEncoder encoder,
-                   std::vector<std::unique_ptr<Accumulator>> accumulators);
-
-  AggregationPlan plan_;
-  KeyEncoder encoder_;
-  WindowState state_;
-  // Scratch reused across batches.
-  KeyEncoder::EncodedKeys keys_;
-  std::vector<int32_t> rows_;
-  std::vector<uint32_t> slots_;
-  int64_t expression_errors_ = 0;
 };
 
 }  // namespace sluice

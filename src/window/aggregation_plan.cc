@@ -1,14 +1,13 @@
-#include "window/window_aggregator.h"
+#include "window/aggregation_plan.h"
 
 #include <set>
-
-#include <arrow/array/util.h>
-#include <arrow/scalar.h>
 
 #include "expr/compiler.h"
 #include "expr/evaluator.h"
 #include "expr/parser.h"
 #include "schema/schema.h"
+#include "state/key_encoder.h"
+#include "window/accumulator.h"
 
 namespace sluice {
 namespace {
@@ -130,115 +129,6 @@ arrow::Result<AggregationPlan> AggregationPlan::Make(std::string name, WindowSpe
   }
   plan.output_schema = arrow::schema(output_fields);
   return plan;
-}
-
-arrow::Result<std::unique_ptr<WindowAggregator>> WindowAggregator::Make(AggregationPlan plan) {
-  std::vector<std::shared_ptr<arrow::DataType>> key_types;
-  for (size_t k = 0; k < plan.group_columns.size(); ++k) {
-    key_types.push_back(plan.intermediate_schema->field(2 + static_cast<int>(k))->type());
-  }
-  ARROW_ASSIGN_OR_RAISE(KeyEncoder encoder, KeyEncoder::Make(key_types));
-  std::vector<std::unique_ptr<Accumulator>> accumulators;
-  for (size_t c = 0; c < plan.calls.size(); ++c) {
-    ARROW_ASSIGN_OR_RAISE(auto acc, MakeAccumulator(plan.calls[c].kind, plan.argument_types[c]));
-    accumulators.push_back(std::move(acc));
-  }
-  return std::unique_ptr<WindowAggregator>(
-      new WindowAggregator(std::move(plan), std::move(encoder), std::move(accumulators)));
-}
-
-WindowAggregator::WindowAggregator(AggregationPlan plan, KeyEncoder encoder,
-                                   std::vector<std::unique_ptr<Accumulator>> accumulators)
-    : plan_(std::move(plan)), encoder_(std::move(encoder)), state_(std::move(accumulators)) {}
-
-arrow::Status WindowAggregator::Consume(const arrow::RecordBatch& batch, const int64_t* event_times,
-                                        const int64_t* thresholds, const int32_t* partitions,
-                                        int64_t processing_time, std::vector<int32_t>* late_rows) {
-  const int64_t n = batch.num_rows();
-  if (n == 0) return arrow::Status::OK();
-  arrow::ArrayVector key_columns;
-  for (int c : plan_.group_columns) key_columns.push_back(batch.column(c));
-  ARROW_RETURN_NOT_OK(encoder_.Encode(key_columns, n, &keys_));
-
-  rows_.clear();
-  slots_.clear();
-  const int64_t size = plan_.window.size.count();
-  const int64_t slide = plan_.window.slide.count();
-  WindowState::Window* window = nullptr;
-  for (int64_t i = 0; i < n; ++i) {
-    const int64_t t = event_times[i];
-    int64_t start = plan_.window.LastStart(t);
-    if (start + size <= thresholds[i]) {
-      late_rows->push_back(static_cast<int32_t>(i));
-      continue;
-    }
-    // Windows containing t, latest first; stop at the first that has already ended.
-    for (; start > t - size && start + size > thresholds[i]; start -= slide) {
-      if (window == nullptr || window->start != start) window = state_.FindOrCreate(start, start + size);
-      rows_.push_back(static_cast<int32_t>(i));
-      const uint32_t slot = state_.SlotFor(window, keys_.key(i), keys_.hashes[i]);
-      state_.NotePartition(slot, partitions ? partitions[i] : 0);
-      slots_.push_back(slot);
-    }
-  }
-  if (rows_.empty()) return arrow::Status::OK();
-
-  auto& accumulators = state_.accumulators();
-  for (size_t c = 0; c < plan_.calls.size(); ++c) {
-    std::shared_ptr<arrow::Array> values;
-    if (plan_.calls[c].kind != AggregateKind::kCountStar) {
-      if (plan_.argument_columns[c] >= 0) {
-        values = batch.column(plan_.argument_columns[c]);
-      } else {
-        std::vector<RowError> errors;
-        ARROW_ASSIGN_OR_RAISE(values,
-                              EvaluateIsolatingErrors(plan_.arguments[c], batch, processing_time, &errors));
-        expression_errors_ += static_cast<int64_t>(errors.size());
-      }
-    }
-    accumulators[c]->Update(values.get(), event_times, rows_.data(), slots_.data(),
-                            static_cast<int64_t>(rows_.size()));
-  }
-  return arrow::Status::OK();
-}
-
-arrow::Result<std::shared_ptr<arrow::RecordBatch>> WindowAggregator::Emit(Watermark watermark,
-                                                                          int64_t processing_time) {
-  arrow::RecordBatchVector batches;
-  while (!state_.empty() && state_.front().end <= watermark.value()) {
-    const WindowState::Window& window = state_.front();
-    const int64_t groups = window.groups.size();
-    std::vector<std::string_view> keys(groups);
-    for (uint32_t id = 0; id < groups; ++id) keys[id] = window.groups.key(id);
-    arrow::ArrayVector columns;
-    ARROW_ASSIGN_OR_RAISE(auto starts, arrow::MakeArrayFromScalar(
-                                           arrow::TimestampScalar(window.start, TimestampType()), groups));
-    ARROW_ASSIGN_OR_RAISE(
-        auto ends, arrow::MakeArrayFromScalar(arrow::TimestampScalar(window.end, TimestampType()), groups));
-    columns.push_back(std::move(starts));
-    columns.push_back(std::move(ends));
-    ARROW_ASSIGN_OR_RAISE(auto key_arrays, encoder_.Decode(keys));
-    for (auto& k : key_arrays) columns.push_back(std::move(k));
-    size_t key_end = columns.size();
-    for (const auto& acc : state_.accumulators()) {
-      ARROW_ASSIGN_OR_RAISE(auto result, acc->Finalize(window.slots.data(), groups));
-      columns.push_back(std::move(result));
-    }
-    auto intermediate = arrow::RecordBatch::Make(plan_.intermediate_schema, groups, columns);
-    arrow::ArrayVector output(columns.begin(), columns.begin() + static_cast<std::ptrdiff_t>(key_end));
-    for (const auto& expr : plan_.outputs) {
-      std::vector<RowError> errors;
-      ARROW_ASSIGN_OR_RAISE(auto values,
-                            EvaluateIsolatingErrors(expr, *intermediate, processing_time, &errors));
-      expression_errors_ += static_cast<int64_t>(errors.size());
-      output.push_back(std::move(values));
-    }
-    batches.push_back(arrow::RecordBatch::Make(plan_.output_schema, groups, std::move(output)));
-    state_.PopFront();
-  }
-  if (batches.empty()) return nullptr;
-  if (batches.size() == 1) return batches[0];
-  return arrow::ConcatenateRecordBatches(batches);
 }
 
 }  // namespace sluice

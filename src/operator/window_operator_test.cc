@@ -1,4 +1,4 @@
-#include "window/window_aggregator.h"
+#include "operator/window_operator.h"
 
 #include <arrow/api.h>
 #include <arrow/json/from_string.h>
@@ -61,12 +61,14 @@ class Harness {
           std::vector<AggregateOutput> outputs = {{"n", "count(*)", ""}, {"avg_v", "avg(v)", ""}})
       : tracker_(delay) {
     auto plan = AggregationPlan::Make("agg", window, {"device"}, "", outputs, InputSchema()).ValueOrDie();
-    aggregator_ = WindowAggregator::Make(std::move(plan)).ValueOrDie();
+    op_ = WindowOperator::Make(std::move(plan)).ValueOrDie();
   }
 
   // Feeds events in batches of `batch_size`, emitting after each batch; returns every
   // emitted row and (in late_) the late events' indexes.
-  std::vector<std::string> Feed(const std::vector<Event>& events, size_t batch_size, bool drain) {
+  // `partition_of` gives each event's source partition (default: all in 0).
+  std::vector<std::string> Feed(const std::vector<Event>& events, size_t batch_size, bool drain,
+                                const std::vector<int32_t>& partition_of = {}) {
     std::vector<std::string> out;
     for (size_t begin = 0; begin < events.size(); begin += batch_size) {
       std::vector<Event> part(events.begin() + begin,
@@ -75,40 +77,43 @@ class Harness {
       auto times = std::static_pointer_cast<arrow::TimestampArray>(batch->column(1));
       std::vector<int64_t> thresholds(part.size());
       tracker_.Advance(times->raw_values(), nullptr, batch->num_rows(), thresholds.data());
+      std::vector<int32_t> partitions;
+      for (size_t i = 0; i < part.size(); ++i)
+        partitions.push_back(partition_of.empty() ? 0 : partition_of[begin + i]);
       std::vector<int32_t> late;
-      EXPECT_TRUE(
-          aggregator_->Consume(*batch, times->raw_values(), thresholds.data(), nullptr, 0, &late).ok());
+      OperatorInput input{*batch, times->raw_values(), thresholds.data(), partitions.data(), 0};
+      EXPECT_TRUE(op_->Process(input, &late).ok());
       for (int32_t r : late) late_.push_back(static_cast<int>(begin) + r);
-      auto emitted = aggregator_->Emit(tracker_.Current(), 0).ValueOrDie();
+      auto emitted = op_->AdvanceWatermark(tracker_.Current(), 0).ValueOrDie();
       for (auto& row : Rows(emitted)) out.push_back(row);
     }
     if (drain) {
       tracker_.Finish();
-      for (auto& row : Rows(aggregator_->Emit(tracker_.Current(), 0).ValueOrDie())) out.push_back(row);
+      for (auto& row : Rows(op_->AdvanceWatermark(tracker_.Current(), 0).ValueOrDie())) out.push_back(row);
     }
     return out;
   }
 
   std::vector<int> late_;
   WatermarkTracker tracker_;
-  std::unique_ptr<WindowAggregator> aggregator_;
+  std::unique_ptr<WindowOperator> op_;
 };
 
-TEST(WindowAggregator, TumblingBoundariesAreHalfOpen) {
+TEST(WindowOperator, TumblingBoundariesAreHalfOpen) {
   Harness h(WindowSpec::Tumbling(std::chrono::minutes(1)).ValueOrDie(), std::chrono::minutes(2));
   auto rows = h.Feed({{"a", 0, 1.0}, {"a", kMinute - 1, 3.0}, {"a", kMinute, 10.0}, {"b", 0, std::nullopt}},
                      100, true);
   EXPECT_EQ(rows, (std::vector<std::string>{"0..1 a 2 2", "0..1 b 1 null", "1..2 a 1 10"}));
 }
 
-TEST(WindowAggregator, EmitsOnlyWhenTheWatermarkPassesTheEnd) {
+TEST(WindowOperator, EmitsOnlyWhenTheWatermarkPassesTheEnd) {
   Harness h(WindowSpec::Tumbling(std::chrono::minutes(1)).ValueOrDie(), std::chrono::minutes(2));
   EXPECT_TRUE(h.Feed({{"a", 0, 1.0}, {"a", 3 * kMinute - 1, 1.0}}, 10, false).empty());
   // max event time 3:00 -> watermark 1:00 = end of window [0, 1)
   EXPECT_EQ(h.Feed({{"a", 3 * kMinute, 1.0}}, 10, false), std::vector<std::string>{"0..1 a 1 1"});
 }
 
-TEST(WindowAggregator, OutOfOrderWithinTheWatermarkAndLateRows) {
+TEST(WindowOperator, OutOfOrderWithinTheWatermarkAndLateRows) {
   Harness h(WindowSpec::Tumbling(std::chrono::minutes(1)).ValueOrDie(), std::chrono::minutes(2));
   auto rows = h.Feed({{"a", 5 * kMinute, 1.0},
                       {"a", 3 * kMinute + 1, 2.0},  // 1:59 behind: on time for [3, 4)
@@ -120,7 +125,7 @@ TEST(WindowAggregator, OutOfOrderWithinTheWatermarkAndLateRows) {
   EXPECT_EQ(rows, (std::vector<std::string>{"3..4 a 1 2", "5..6 a 1 1", "8..9 a 1 5", "10..11 a 1 4"}));
 }
 
-TEST(WindowAggregator, ResultsDoNotDependOnBatchSize) {
+TEST(WindowOperator, ResultsDoNotDependOnBatchSize) {
   std::vector<Event> events;
   uint64_t x = 12345;
   for (int i = 0; i < 3000; ++i) {
@@ -145,7 +150,7 @@ TEST(WindowAggregator, ResultsDoNotDependOnBatchSize) {
   }
 }
 
-TEST(WindowAggregator, SlidingWindowsAndPartialLateness) {
+TEST(WindowOperator, SlidingWindowsAndPartialLateness) {
   Harness h(WindowSpec::Sliding(std::chrono::minutes(3), std::chrono::minutes(1)).ValueOrDie(), Duration(0),
             {{"n", "count(*)", ""}});
   // t=5:30 belongs to [3,6) [4,7) [5,8). After t=7:00, windows ending at or before 7:00 are
@@ -157,7 +162,7 @@ TEST(WindowAggregator, SlidingWindowsAndPartialLateness) {
   EXPECT_EQ(rows, (std::vector<std::string>{"3..6 a 1", "4..7 a 1", "5..8 a 3", "6..9 a 1", "7..10 a 1"}));
 }
 
-TEST(WindowAggregator, ExpressionsOverAggregatesAndWindowBounds) {
+TEST(WindowOperator, ExpressionsOverAggregatesAndWindowBounds) {
   Harness h(WindowSpec::Tumbling(std::chrono::minutes(1)).ValueOrDie(), Duration(0),
             {{"ratio", "sum(v) / count(v)", ""},
              {"label", "device || '@' || date_format(window_start, '%H:%M')", ""},
@@ -166,7 +171,7 @@ TEST(WindowAggregator, ExpressionsOverAggregatesAndWindowBounds) {
   EXPECT_EQ(rows, std::vector<std::string>{"0..1 a 3 a@00:00 2"});
 }
 
-TEST(WindowAggregator, PlanErrorsNameTheOutput) {
+TEST(WindowOperator, PlanErrorsNameTheOutput) {
   auto window = WindowSpec::Tumbling(std::chrono::minutes(1)).ValueOrDie();
   auto make = [&](std::vector<std::string> group_by, std::vector<AggregateOutput> outputs) {
     return AggregationPlan::Make("agg", window, group_by, "f.yaml:3", outputs, InputSchema())
@@ -189,7 +194,7 @@ TEST(WindowAggregator, PlanErrorsNameTheOutput) {
             "f.yaml:8: aggregates.x: at column 1: unknown function 'avgg' (did you mean 'avg'?)");
 }
 
-TEST(WindowState, SnapshotRestoreGivesTheSameResults) {
+TEST(WindowOperator, SnapshotRestoreGivesTheSameResults) {
   auto window = WindowSpec::Tumbling(std::chrono::minutes(1)).ValueOrDie();
   std::vector<AggregateOutput> outputs = {
       {"n", "count(*)", ""}, {"sd", "stddev(v)", ""}, {"last_v", "last(v)", ""}};
@@ -202,14 +207,62 @@ TEST(WindowState, SnapshotRestoreGivesTheSameResults) {
 
   Harness before(window, std::chrono::minutes(5), outputs);
   before.Feed(first, 10, false);
-  auto snapshot = before.aggregator_->state().Snapshot().ValueOrDie();
-  EXPECT_EQ(snapshot->num_rows(), 3);
+  auto snapshot = before.op_->Snapshot().ValueOrDie();
+  ASSERT_EQ(snapshot.size(), 1u);
+  EXPECT_EQ(snapshot[0].state->num_rows(), 3);
   Harness after(window, std::chrono::minutes(5), outputs);
-  ASSERT_TRUE(after.aggregator_->mutable_state().Restore(*snapshot).ok());
+  ASSERT_TRUE(after.op_->Restore(0, *snapshot[0].state).ok());
   std::vector<int64_t> times = {0, kMinute + 1};  // watermark state travels separately
   std::vector<int64_t> thresholds(2);
   after.tracker_.Advance(times.data(), nullptr, 2, thresholds.data());
   EXPECT_EQ(after.Feed(second, 10, true), expected);
+  // A state restored twice, or of another shape, is refused.
+  EXPECT_FALSE(before.op_->Restore(0, *snapshot[0].state).ok());
+  Harness other(window, std::chrono::minutes(5), {{"n", "count(*)", ""}});
+  EXPECT_FALSE(other.op_->Restore(0, *snapshot[0].state).ok());
+}
+
+TEST(WindowOperator, PartialsOfSeveralPartitionsMergeAtEmission) {
+  auto window = WindowSpec::Tumbling(std::chrono::minutes(1)).ValueOrDie();
+  std::vector<AggregateOutput> outputs = {{"n", "count(*)", ""}, {"avg_v", "avg(v)", ""}};
+  std::vector<Event> events = {{"a", 0, 1.0}, {"a", 1, 3.0}, {"b", 2, 5.0}, {"a", 3, 8.0}};
+  Harness one(window, Duration(0), outputs);
+  auto expected = one.Feed(events, 10, true);
+  Harness split(window, Duration(0), outputs);
+  EXPECT_EQ(split.Feed(events, 10, false, {0, 1, 1, 2}), std::vector<std::string>{});
+  EXPECT_EQ(split.op_->open_groups(), 4);  // a@0, a@1, b@1, a@2
+  EXPECT_EQ(split.op_->Snapshot().ValueOrDie().size(), 3u);
+  split.tracker_.Finish();
+  EXPECT_EQ(Rows(split.op_->AdvanceWatermark(split.tracker_.Current(), 0).ValueOrDie()), expected);
+  EXPECT_EQ(expected, (std::vector<std::string>{"0..1 a 3 4", "0..1 b 1 5"}));
+}
+
+TEST(WindowOperator, DroppingAPartitionKeepsTheOthersAndRestoresElsewhere) {
+  auto window = WindowSpec::Tumbling(std::chrono::minutes(1)).ValueOrDie();
+  std::vector<Event> events = {{"a", 0, 1.0}, {"b", 1, 2.0}, {"a", 2, 4.0}, {"c", kMinute, 1.0}};
+  Harness h(window, std::chrono::minutes(5));
+  h.Feed(events, 10, false, {0, 1, 1, 1});
+  auto snapshot = h.op_->Snapshot().ValueOrDie();
+  ASSERT_EQ(snapshot.size(), 2u);
+  ASSERT_EQ(snapshot[1].partition, 1);
+  int64_t shared = -1;
+  EXPECT_EQ(h.op_->DropPartitions({1}, &shared), 3);  // a@1, b@1, c@1
+  EXPECT_EQ(shared, 1);                               // a is also fed by partition 0
+  h.tracker_.Finish();
+  EXPECT_EQ(Rows(h.op_->AdvanceWatermark(h.tracker_.Current(), 0).ValueOrDie()),
+            std::vector<std::string>{"0..1 a 1 1"});
+  // The new owner of partition 1 continues from its state alone.
+  Harness next(window, std::chrono::minutes(5));
+  ASSERT_TRUE(next.op_->Restore(7, *snapshot[1].state).ok());
+  next.tracker_.Finish();
+  EXPECT_EQ(Rows(next.op_->AdvanceWatermark(next.tracker_.Current(), 0).ValueOrDie()),
+            (std::vector<std::string>{"0..1 b 1 2", "0..1 a 1 4", "1..2 c 1 1"}));
+}
+
+TEST(WindowOperator, SignatureNamesWindowGroupsAndAggregates) {
+  Harness h(WindowSpec::Tumbling(std::chrono::minutes(1)).ValueOrDie(), Duration(0));
+  EXPECT_EQ(h.op_->StateSignature(),
+            "window tumbling 1 minute group_by device:string aggregates count(*):null avg(v):double");
 }
 
 }  // namespace

@@ -1,0 +1,166 @@
+#include "operator/window_operator.h"
+
+#include <arrow/array/util.h>
+#include <arrow/scalar.h>
+#include <fmt/format.h>
+
+#include "common/time_util.h"
+#include "expr/evaluator.h"
+#include "schema/schema.h"
+
+namespace sluice {
+
+arrow::Result<std::unique_ptr<WindowOperator>> WindowOperator::Make(AggregationPlan plan) {
+  std::vector<std::shared_ptr<arrow::DataType>> key_types;
+  for (size_t k = 0; k < plan.group_columns.size(); ++k) {
+    key_types.push_back(plan.intermediate_schema->field(2 + static_cast<int>(k))->type());
+  }
+  ARROW_ASSIGN_OR_RAISE(KeyEncoder encoder, KeyEncoder::Make(key_types));
+  std::vector<std::unique_ptr<Accumulator>> accumulators;
+  for (size_t c = 0; c < plan.calls.size(); ++c) {
+    ARROW_ASSIGN_OR_RAISE(auto acc, MakeAccumulator(plan.calls[c].kind, plan.argument_types[c]));
+    accumulators.push_back(std::move(acc));
+  }
+  return std::unique_ptr<WindowOperator>(
+      new WindowOperator(std::move(plan), std::move(encoder), std::move(accumulators)));
+}
+
+WindowOperator::WindowOperator(AggregationPlan plan, KeyEncoder encoder,
+                               std::vector<std::unique_ptr<Accumulator>> accumulators)
+    : plan_(std::move(plan)), encoder_(std::move(encoder)), state_(std::move(accumulators)) {}
+
+arrow::Status WindowOperator::Process(const OperatorInput& input, std::vector<int32_t>* late_rows) {
+  const arrow::RecordBatch& batch = input.batch;
+  const int64_t n = batch.num_rows();
+  if (n == 0) return arrow::Status::OK();
+  const int64_t* event_times = input.event_times;
+  const int64_t* thresholds = input.thresholds;
+  arrow::ArrayVector key_columns;
+  for (int c : plan_.group_columns) key_columns.push_back(batch.column(c));
+  ARROW_RETURN_NOT_OK(encoder_.Encode(key_columns, n, &keys_));
+
+  rows_.clear();
+  slots_.clear();
+  const int64_t size = plan_.window.size.count();
+  const int64_t slide = plan_.window.slide.count();
+  WindowState::Window* window = nullptr;
+  WindowState::Part* part = nullptr;
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t t = event_times[i];
+    const int32_t partition = input.partitions ? input.partitions[i] : 0;
+    int64_t start = plan_.window.LastStart(t);
+    if (start + size <= thresholds[i]) {
+      late_rows->push_back(static_cast<int32_t>(i));
+      continue;
+    }
+    // Windows containing t, latest first; stop at the first that has already ended.
+    for (; start > t - size && start + size > thresholds[i]; start -= slide) {
+      if (window == nullptr || window->start != start) {
+        window = state_.FindOrCreate(start, start + size);
+        part = nullptr;
+      }
+      if (part == nullptr || part->partition != partition) part = state_.FindPart(window, partition);
+      rows_.push_back(static_cast<int32_t>(i));
+      slots_.push_back(state_.SlotFor(part, keys_.key(i), keys_.hashes[i]));
+    }
+  }
+  if (rows_.empty()) return arrow::Status::OK();
+
+  auto& accumulators = state_.accumulators();
+  for (size_t c = 0; c < plan_.calls.size(); ++c) {
+    std::shared_ptr<arrow::Array> values;
+    if (plan_.calls[c].kind != AggregateKind::kCountStar) {
+      if (plan_.argument_columns[c] >= 0) {
+        values = batch.column(plan_.argument_columns[c]);
+      } else {
+        std::vector<RowError> errors;
+        ARROW_ASSIGN_OR_RAISE(
+            values, EvaluateIsolatingErrors(plan_.arguments[c], batch, input.processing_time, &errors));
+        expression_errors_ += static_cast<int64_t>(errors.size());
+      }
+    }
+    accumulators[c]->Update(values.get(), event_times, rows_.data(), slots_.data(),
+                            static_cast<int64_t>(rows_.size()));
+  }
+  return arrow::Status::OK();
+}
+
+arrow::Result<std::shared_ptr<arrow::RecordBatch>> WindowOperator::AdvanceWatermark(Watermark watermark,
+                                                                                    int64_t processing_time) {
+  arrow::RecordBatchVector batches;
+  while (!state_.empty() && state_.front().end <= watermark.value()) {
+    const WindowState::Window& window = state_.front();
+    std::vector<std::string_view> keys;
+    state_.MergeFront(&keys, &slots_);
+    const int64_t groups = static_cast<int64_t>(keys.size());
+    arrow::ArrayVector columns;
+    ARROW_ASSIGN_OR_RAISE(auto starts, arrow::MakeArrayFromScalar(
+                                           arrow::TimestampScalar(window.start, TimestampType()), groups));
+    ARROW_ASSIGN_OR_RAISE(
+        auto ends, arrow::MakeArrayFromScalar(arrow::TimestampScalar(window.end, TimestampType()), groups));
+    columns.push_back(std::move(starts));
+    columns.push_back(std::move(ends));
+    ARROW_ASSIGN_OR_RAISE(auto key_arrays, encoder_.Decode(keys));
+    for (auto& k : key_arrays) columns.push_back(std::move(k));
+    size_t key_end = columns.size();
+    for (const auto& acc : state_.accumulators()) {
+      ARROW_ASSIGN_OR_RAISE(auto result, acc->Finalize(slots_.data(), groups));
+      columns.push_back(std::move(result));
+    }
+    auto intermediate = arrow::RecordBatch::Make(plan_.intermediate_schema, groups, columns);
+    arrow::ArrayVector output(columns.begin(), columns.begin() + static_cast<std::ptrdiff_t>(key_end));
+    for (const auto& expr : plan_.outputs) {
+      std::vector<RowError> errors;
+      ARROW_ASSIGN_OR_RAISE(auto values,
+                            EvaluateIsolatingErrors(expr, *intermediate, processing_time, &errors));
+      expression_errors_ += static_cast<int64_t>(errors.size());
+      output.push_back(std::move(values));
+    }
+    batches.push_back(arrow::RecordBatch::Make(plan_.output_schema, groups, std::move(output)));
+    state_.PopFront();
+  }
+  if (batches.empty()) return nullptr;
+  if (batches.size() == 1) return batches[0];
+  return arrow::ConcatenateRecordBatches(batches);
+}
+
+int64_t WindowOperator::ReleaseTime(int64_t event_time) const {
+  return plan_.window.LastStart(event_time) + plan_.window.size.count();
+}
+
+std::string WindowOperator::LateReason(int64_t event_time, int64_t threshold) const {
+  return fmt::format("late for '{}': every window containing {} ended at or before the watermark {}",
+                     plan_.name, FormatTimestamp(event_time), FormatTimestamp(threshold));
+}
+
+std::string WindowOperator::StateSignature() const {
+  std::string out = "window " + plan_.window.ToString() + " group_by";
+  for (size_t k = 0; k < plan_.group_by.size(); ++k) {
+    out += fmt::format(" {}:{}", plan_.group_by[k],
+                       plan_.intermediate_schema->field(2 + static_cast<int>(k))->type()->ToString());
+  }
+  out += " aggregates";
+  for (size_t c = 0; c < plan_.calls.size(); ++c) {
+    out += fmt::format(" {}:{}", plan_.calls[c].sql, plan_.argument_types[c]->ToString());
+  }
+  return out;
+}
+
+arrow::Result<std::vector<PartitionState>> WindowOperator::Snapshot() const {
+  std::vector<PartitionState> out;
+  for (int32_t partition : state_.Partitions()) {
+    ARROW_ASSIGN_OR_RAISE(auto batch, state_.Snapshot(partition));
+    out.push_back(PartitionState{partition, std::move(batch)});
+  }
+  return out;
+}
+
+arrow::Status WindowOperator::Restore(int32_t partition, const arrow::RecordBatch& state) {
+  return state_.Restore(partition, state);
+}
+
+int64_t WindowOperator::DropPartitions(const std::vector<int32_t>& partitions, int64_t* shared) {
+  return state_.DropPartitions(partitions, shared);
+}
+
+}  // namespace sluice
