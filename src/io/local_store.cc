@@ -106,6 +106,15 @@ arrow::Status LocalObjectStore::EnsureDir(const std::string& dir) {
   return arrow::Status::OK();
 }
 
+arrow::Status LocalObjectStore::Move(const std::string& from, const std::string& to) {
+  const std::string target = FullPath(to);
+  ARROW_RETURN_NOT_OK(EnsureDir(target.substr(0, target.rfind('/'))));
+  auto st = fs_->Move(FullPath(from), target);
+  if (!st.ok())
+    return arrow::Status::IOError("cannot move ", FullPath(from), " to ", target, ": ", st.message());
+  return arrow::Status::OK();
+}
+
 arrow::Result<std::unique_ptr<StagedFile>> LocalObjectStore::Create(const std::string& relative_path) {
   std::string final_path = FullPath(relative_path);
   size_t slash = final_path.rfind('/');

@@ -28,11 +28,16 @@ class LocalObjectStore final : public ObjectStore {
   arrow::Result<std::unique_ptr<StagedFile>> Create(const std::string& relative_path) override;
   const std::string& uri() const override { return uri_; }
   std::string FullPath(const std::string& relative_path) const override;
+  arrow::Status Move(const std::string& from, const std::string& to) override;
 
   static constexpr char kStagingSuffix[] = ".inprogress";
 
  private:
   LocalObjectStore(std::string uri, std::shared_ptr<arrow::fs::FileSystem> fs, std::string root);
+  arrow::fs::FileSystem* filesystem() const override { return fs_.get(); }
+  std::string FileSystemPath(const std::string& relative_path) const override {
+    return FullPath(relative_path);
+  }
   arrow::Status EnsureDir(const std::string& dir);
 
   std::string uri_;

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "io/object_store_contract.h"
+
 namespace sluice {
 namespace {
 
@@ -30,6 +32,11 @@ TEST_F(LocalObjectStoreTest, FilesAppearOnlyOnCommit) {
   EXPECT_TRUE(fs::exists(root_ / "raw/year=2025/part-1.parquet"));
   EXPECT_FALSE(fs::exists(root_ / "raw/year=2025/.part-1.parquet.inprogress"));
   EXPECT_EQ(fs::file_size(root_ / "raw/year=2025/part-1.parquet"), 5u);
+}
+
+TEST_F(LocalObjectStoreTest, KeepsTheFileOperationsContract) {
+  auto store = LocalObjectStore::Open(root_.string()).ValueOrDie();
+  CheckFileOperations(*store);
 }
 
 TEST_F(LocalObjectStoreTest, AbortAndDestructionLeaveNothing) {

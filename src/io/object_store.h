@@ -2,7 +2,10 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
+#include <arrow/buffer.h>
+#include <arrow/filesystem/filesystem.h>
 #include <arrow/io/interfaces.h>
 #include <arrow/result.h>
 #include <arrow/status.h>
@@ -48,6 +51,35 @@ class ObjectStore {
   // Where `relative_path` is, for messages: "/data/lake/raw/x.parquet" or
   // "s3://bucket/lake/raw/x.parquet".
   virtual std::string FullPath(const std::string& relative_path) const = 0;
+
+  // Operations on visible files (checkpoints, staged output files). Errors name the
+  // file, the cause and the fix; transient S3 errors are retried (S3RetryPolicy).
+
+  // Renames `from` to `to` (replacing `to`): atomic on a local disk (parent directories
+  // are created); on S3 a server-side copy then a delete of `from`, so a crash may leave
+  // both (moving again is harmless). Objects up to 5 GiB (one CopyObject).
+  virtual arrow::Status Move(const std::string& from, const std::string& to) = 0;
+  // The whole content of a file; kKeyError when it does not exist.
+  arrow::Result<std::shared_ptr<arrow::Buffer>> Read(const std::string& relative_path);
+  arrow::Result<bool> Exists(const std::string& relative_path);
+  // Every file below `dir` (recursively), with paths relative to the root, sorted by
+  // path; empty when `dir` does not exist.
+  struct Listed {
+    std::string path;
+    int64_t modified_micros = 0;  // last modification, µs since the epoch
+  };
+  arrow::Result<std::vector<Listed>> List(const std::string& dir);
+  // Deletes a file; a missing file is not an error.
+  arrow::Status Delete(const std::string& relative_path);
+
+ protected:
+  // The filesystem holding the store and the path of `relative_path` within it.
+  virtual arrow::fs::FileSystem* filesystem() const = 0;
+  virtual std::string FileSystemPath(const std::string& relative_path) const = 0;
+  // `status`, met doing `action` ("cannot read") on `relative_path`, worded with the
+  // file's full path, cause and fix.
+  virtual arrow::Status Explain(const arrow::Status& status, const std::string& action,
+                                const std::string& relative_path) const;
 };
 
 }  // namespace sluice

@@ -208,12 +208,28 @@ std::string S3ObjectStore::FullPath(const std::string& relative_path) const {
   return out;
 }
 
+std::string S3ObjectStore::FileSystemPath(const std::string& relative_path) const {
+  return FullPath(relative_path).substr(5);  // without "s3://"
+}
+
+arrow::Status S3ObjectStore::Explain(const arrow::Status& status, const std::string& action,
+                                     const std::string& relative_path) const {
+  return connection_->Explain(status, action, FullPath(relative_path));
+}
+
+arrow::Status S3ObjectStore::Move(const std::string& from, const std::string& to) {
+  ARROW_RETURN_NOT_OK(connection_->Unreachable());
+  auto copied = connection_->filesystem()->CopyFile(FileSystemPath(from), FileSystemPath(to));
+  if (!copied.ok()) return Explain(copied, "cannot copy " + FullPath(from) + " to", to);
+  return Delete(from);
+}
+
 arrow::Result<std::unique_ptr<StagedFile>> S3ObjectStore::Create(const std::string& relative_path) {
   ARROW_RETURN_NOT_OK(connection_->Unreachable());
   auto upload = std::make_shared<Upload>();
   upload->connection = connection_.get();
   upload->uri = FullPath(relative_path);
-  upload->key = upload->uri.substr(5);  // without "s3://"
+  upload->key = FileSystemPath(relative_path);
   return std::unique_ptr<StagedFile>(new S3StagedFile(relative_path, connection_, std::move(upload)));
 }
 

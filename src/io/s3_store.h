@@ -32,9 +32,15 @@ class S3ObjectStore final : public ObjectStore {
   arrow::Result<std::unique_ptr<StagedFile>> Create(const std::string& relative_path) override;
   const std::string& uri() const override { return uri_; }
   std::string FullPath(const std::string& relative_path) const override;
+  // Server-side copy (CopyObject), then a delete of `from`.
+  arrow::Status Move(const std::string& from, const std::string& to) override;
 
  private:
   S3ObjectStore(std::string uri, S3Location location, std::shared_ptr<S3Connection> connection);
+  arrow::fs::FileSystem* filesystem() const override { return connection_->filesystem().get(); }
+  std::string FileSystemPath(const std::string& relative_path) const override;
+  arrow::Status Explain(const arrow::Status& status, const std::string& action,
+                        const std::string& relative_path) const override;
 
   std::string uri_;
   S3Location location_;

@@ -20,6 +20,14 @@ struct SourceStats {
   int64_t commit_retries = 0;  // commits that failed transiently and were retried later
 };
 
+// How far a files source has read one file (checkpoints).
+struct FilePosition {
+  std::string path;
+  int64_t lines = 0;  // lines consumed, blank ones included: the next record is on a later line
+  int64_t bytes = 0;  // bytes consumed of the (decompressed) content
+  bool finished = false;
+};
+
 // Where a pipeline resumes a partition that an earlier run (or another process)
 // committed: stored with the committed offset (Kafka commit metadata) and handed back
 // when the partition is assigned again.
