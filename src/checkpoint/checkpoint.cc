@@ -21,7 +21,7 @@ namespace fmt_ = checkpoint_format;
 
 class TableBuilder {
  public:
-  void String(const std::string& name, std::vector<std::string> values) {
+  void String(const std::string& name, const std::vector<std::string>& values) {
     arrow::StringBuilder b;
     for (const auto& v : values) status_ &= b.Append(v);
     Add(name, &b);
@@ -107,6 +107,15 @@ class TableReader {
   std::shared_ptr<arrow::RecordBatch> batch_;
 };
 
+// One value per item: the column of a table.
+template <typename R, typename T, typename Fn>
+std::vector<R> Each(const std::vector<T>& items, Fn fn) {
+  std::vector<R> out;
+  out.reserve(items.size());
+  for (const auto& item : items) out.push_back(R(fn(item)));
+  return out;
+}
+
 // ---------------------------------------------------------------------------------
 // Framing
 
@@ -191,7 +200,13 @@ int64_t Checkpoint::state_rows() const {
 }
 
 arrow::Result<std::shared_ptr<arrow::Buffer>> EncodeCheckpoint(const Checkpoint& c) {
+  using Int = std::optional<int64_t>;
   std::vector<std::pair<std::string, std::shared_ptr<arrow::RecordBatch>>> sections;
+  auto add = [&](std::string_view name, TableBuilder* t, size_t rows) -> arrow::Status {
+    ARROW_ASSIGN_OR_RAISE(auto batch, t->Finish(static_cast<int64_t>(rows)));
+    sections.emplace_back(std::string(name), std::move(batch));
+    return arrow::Status::OK();
+  };
   {
     TableBuilder t;
     t.Int64("epoch", {c.epoch});
@@ -200,97 +215,58 @@ arrow::Result<std::shared_ptr<arrow::Buffer>> EncodeCheckpoint(const Checkpoint&
     t.Int64("created_at", {c.created_at});
     t.String("source", {c.source});
     t.Int64("emitted_watermark", {c.emitted_watermark});
-    ARROW_ASSIGN_OR_RAISE(auto batch, t.Finish(1));
-    sections.emplace_back(fmt_::kMetaSection, std::move(batch));
+    ARROW_RETURN_NOT_OK(add(fmt_::kMetaSection, &t, 1));
   }
   {
     TableBuilder t;
-    std::vector<std::string> names, signatures;
-    for (const auto& [name, signature] : c.signatures) {
-      names.push_back(name);
-      signatures.push_back(signature);
-    }
-    t.String("output", names);
-    t.String("signature", signatures);
-    ARROW_ASSIGN_OR_RAISE(auto batch, t.Finish(static_cast<int64_t>(names.size())));
-    sections.emplace_back(fmt_::kOutputsSection, std::move(batch));
+    t.String("output", Each<std::string>(c.signatures, [](const auto& s) { return s.first; }));
+    t.String("signature", Each<std::string>(c.signatures, [](const auto& s) { return s.second; }));
+    ARROW_RETURN_NOT_OK(add(fmt_::kOutputsSection, &t, c.signatures.size()));
   }
   {
+    using P = PartitionCheckpoint;
     TableBuilder t;
-    std::vector<std::string> topics;
-    std::vector<std::optional<int64_t>> partition, next, max_time, floor, replay, replay_max;
-    for (const auto& p : c.partitions) {
-      topics.push_back(p.topic);
-      partition.push_back(p.partition);
-      next.push_back(p.next_offset);
-      max_time.push_back(p.max_event_time);
-      floor.push_back(p.watermark_floor);
-      replay.push_back(p.replay_from);
-      replay_max.push_back(p.replay_max_event_time);
-    }
-    t.String("topic", topics);
-    t.Int64("partition", partition);
-    t.Int64("next_offset", next);
-    t.Int64("max_event_time", max_time);
-    t.Int64("watermark_floor", floor);
-    t.Int64("replay_from", replay);
-    t.Int64("replay_max_event_time", replay_max);
-    ARROW_ASSIGN_OR_RAISE(auto batch, t.Finish(static_cast<int64_t>(topics.size())));
-    sections.emplace_back(fmt_::kPartitionsSection, std::move(batch));
+    t.String("topic", Each<std::string>(c.partitions, [](const P& p) { return p.topic; }));
+    t.Int64("partition", Each<Int>(c.partitions, [](const P& p) { return p.partition; }));
+    t.Int64("next_offset", Each<Int>(c.partitions, [](const P& p) { return p.next_offset; }));
+    t.Int64("max_event_time", Each<Int>(c.partitions, [](const P& p) { return p.max_event_time; }));
+    t.Int64("watermark_floor", Each<Int>(c.partitions, [](const P& p) { return p.watermark_floor; }));
+    t.Int64("replay_from", Each<Int>(c.partitions, [](const P& p) { return p.replay_from; }));
+    t.Int64("replay_max_event_time",
+            Each<Int>(c.partitions, [](const P& p) { return p.replay_max_event_time; }));
+    ARROW_RETURN_NOT_OK(add(fmt_::kPartitionsSection, &t, c.partitions.size()));
   }
   {
+    using F = FilePosition;
     TableBuilder t;
-    std::vector<std::string> paths;
-    std::vector<std::optional<int64_t>> lines, bytes;
-    std::vector<bool> finished;
-    for (const auto& f : c.files) {
-      paths.push_back(f.path);
-      lines.push_back(f.lines);
-      bytes.push_back(f.bytes);
-      finished.push_back(f.finished);
-    }
-    t.String("path", paths);
-    t.Int64("lines", lines);
-    t.Int64("bytes", bytes);
-    t.Bool("finished", finished);
-    ARROW_ASSIGN_OR_RAISE(auto batch, t.Finish(static_cast<int64_t>(paths.size())));
-    sections.emplace_back(fmt_::kFilesSection, std::move(batch));
+    t.String("path", Each<std::string>(c.files, [](const F& f) { return f.path; }));
+    t.Int64("lines", Each<Int>(c.files, [](const F& f) { return f.lines; }));
+    t.Int64("bytes", Each<Int>(c.files, [](const F& f) { return f.bytes; }));
+    t.Bool("finished", Each<bool>(c.files, [](const F& f) { return f.finished; }));
+    ARROW_RETURN_NOT_OK(add(fmt_::kFilesSection, &t, c.files.size()));
   }
   {
+    using S = StagedOutputFile;
     TableBuilder t;
-    std::vector<std::string> outputs, staged, finals;
-    std::vector<std::optional<int64_t>> rows, bytes;
-    for (const auto& s : c.staged) {
-      outputs.push_back(s.output);
-      staged.push_back(s.staged);
-      finals.push_back(s.final);
-      rows.push_back(s.rows);
-      bytes.push_back(s.bytes);
-    }
-    t.String("output", outputs);
-    t.String("staged", staged);
-    t.String("final", finals);
-    t.Int64("rows", rows);
-    t.Int64("bytes", bytes);
-    ARROW_ASSIGN_OR_RAISE(auto batch, t.Finish(static_cast<int64_t>(outputs.size())));
-    sections.emplace_back(fmt_::kStagedSection, std::move(batch));
+    t.String("output", Each<std::string>(c.staged, [](const S& s) { return s.output; }));
+    t.String("staged", Each<std::string>(c.staged, [](const S& s) { return s.staged; }));
+    t.String("final", Each<std::string>(c.staged, [](const S& s) { return s.final; }));
+    t.Int64("rows", Each<Int>(c.staged, [](const S& s) { return s.rows; }));
+    t.Int64("bytes", Each<Int>(c.staged, [](const S& s) { return s.bytes; }));
+    ARROW_RETURN_NOT_OK(add(fmt_::kStagedSection, &t, c.staged.size()));
   }
   {
-    TableBuilder t;
-    std::vector<std::string> outputs, topics, names;
-    std::vector<std::optional<int64_t>> partitions;
+    using O = OperatorStateCheckpoint;
+    std::vector<std::string> names;
     for (size_t i = 0; i < c.states.size(); ++i) {
-      outputs.push_back(c.states[i].output);
-      topics.push_back(c.states[i].topic);
-      partitions.push_back(c.states[i].partition);
       names.push_back(std::string(fmt_::kStateSectionPrefix) + std::to_string(i));
     }
-    t.String("output", outputs);
-    t.String("topic", topics);
-    t.Int64("partition", partitions);
+    TableBuilder t;
+    t.String("output", Each<std::string>(c.states, [](const O& o) { return o.output; }));
+    t.String("topic", Each<std::string>(c.states, [](const O& o) { return o.topic; }));
+    t.Int64("partition", Each<Int>(c.states, [](const O& o) { return o.partition; }));
     t.String("section", names);
-    ARROW_ASSIGN_OR_RAISE(auto batch, t.Finish(static_cast<int64_t>(outputs.size())));
-    sections.emplace_back(fmt_::kStatesSection, std::move(batch));
+    ARROW_RETURN_NOT_OK(add(fmt_::kStatesSection, &t, c.states.size()));
     for (size_t i = 0; i < c.states.size(); ++i) {
       if (!c.states[i].state)
         return arrow::Status::Invalid("operator state of ", c.states[i].output, " is missing");
@@ -346,9 +322,16 @@ arrow::Result<Checkpoint> DecodeCheckpoint(const std::shared_ptr<arrow::Buffer>&
     ARROW_ASSIGN_OR_RAISE(uint64_t length, body.Read(8));
     const size_t start = body.pos();
     ARROW_RETURN_NOT_OK(body.Take(length).status());
-    ARROW_ASSIGN_OR_RAISE(auto batch,
-                          FromIpc(std::string(name), arrow::SliceBuffer(buffer, static_cast<int64_t>(start),
-                                                                        static_cast<int64_t>(length))));
+    std::shared_ptr<arrow::Buffer> payload =
+        arrow::SliceBuffer(buffer, static_cast<int64_t>(start), static_cast<int64_t>(length));
+    if (reinterpret_cast<uintptr_t>(payload->data()) % 8 != 0) {
+      // Arrow reads IPC buffers in place, and they must be aligned: copy this one.
+      ARROW_ASSIGN_OR_RAISE(std::shared_ptr<arrow::Buffer> aligned,
+                            arrow::AllocateBuffer(static_cast<int64_t>(length)));
+      std::memcpy(aligned->mutable_data(), data + start, length);
+      payload = std::move(aligned);
+    }
+    ARROW_ASSIGN_OR_RAISE(auto batch, FromIpc(std::string(name), payload));
     sections[std::string(name)] = std::move(batch);
   }
   auto section = [&](std::string_view name) -> arrow::Result<TableReader> {

@@ -10,6 +10,7 @@
 #include <arrow/record_batch.h>
 #include <arrow/result.h>
 
+#include "sink/sink.h"
 #include "source/source.h"
 
 namespace sluice {
@@ -40,16 +41,6 @@ struct FileCheckpoint {
   int64_t lines = 0;  // lines consumed (blank ones included): the next record is line + 1
   int64_t bytes = 0;  // bytes consumed of the (decompressed) content
   bool finished = false;
-};
-
-// An output file of the epoch, written under a staged name that no reader's glob
-// matches, and moved to its final name once the epoch is committed.
-struct StagedOutputFile {
-  std::string output;  // the output's location as the pipeline names it
-  std::string staged;  // path relative to the output's location
-  std::string final;   // same
-  int64_t rows = 0;
-  int64_t bytes = 0;
 };
 
 // The state one operator holds for one source partition.

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <set>
+#include <utility>
 
 #include <spdlog/spdlog.h>
 
@@ -87,7 +88,8 @@ arrow::Result<ParquetSink::OpenFile*> ParquetSink::FileFor(const std::string& pa
     path += part;
   }
   OpenFile file;
-  ARROW_ASSIGN_OR_RAISE(file.staged, store_->Create(path));
+  file.final_path = path;
+  ARROW_ASSIGN_OR_RAISE(file.staged, store_->Create(staged_name_ ? staged_name_(path) : path));
   std::shared_ptr<arrow::io::OutputStream> stream(file.staged->stream(), [](arrow::io::OutputStream*) {});
   ARROW_ASSIGN_OR_RAISE(file.writer,
                         parquet::arrow::FileWriter::Open(*file_schema_, arrow::default_memory_pool(), stream,
@@ -107,6 +109,10 @@ arrow::Status ParquetSink::Complete(const std::string& partition) {
   publishing.rows = file.rows;
   publishing.bytes = file.staged->bytes_written();
   publishing.visible = file.staged->Commit();
+  if (staged_name_) {
+    staged_files_.push_back(
+        StagedOutputFile{name_, file.staged->path(), file.final_path, publishing.rows, publishing.bytes});
+  }
   publishing.staged = std::move(file.staged);
   publishing_.push_back(std::move(publishing));
   ++completed_;
@@ -173,6 +179,12 @@ arrow::Status ParquetSink::Tick() {
   for (const auto& partition : expired) ARROW_RETURN_NOT_OK(Complete(partition));
   return arrow::Status::OK();
 }
+
+void ParquetSink::StageUnder(std::function<std::string(const std::string&)> staged_name) {
+  staged_name_ = std::move(staged_name);
+}
+
+std::vector<StagedOutputFile> ParquetSink::TakeStaged() { return std::exchange(staged_files_, {}); }
 
 arrow::Result<int64_t> ParquetSink::CompleteFiles() {
   while (!open_.empty()) ARROW_RETURN_NOT_OK(Complete(open_.begin()->first));

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -63,6 +64,14 @@ class ParquetSink final : public Sink {
   const SinkStats& stats() const override { return stats_; }
   std::string Describe() const override;
 
+  // Checkpointed runs: from now on, files are written under `staged_name(final path)`
+  // (paths relative to the store) and listed by TakeStaged instead of appearing under
+  // their final names; the checkpoint coordinator moves them once their epoch commits.
+  // REQUIRES: no open file (call right after CompleteFiles, or before any Write).
+  void StageUnder(std::function<std::string(const std::string&)> staged_name);
+  // The files completed under staged names since the last call, in completion order.
+  std::vector<StagedOutputFile> TakeStaged();
+
   // Schema of the files (the input schema minus partition-named columns).
   const std::shared_ptr<arrow::Schema>& file_schema() const { return file_schema_; }
 
@@ -75,6 +84,7 @@ class ParquetSink final : public Sink {
     int64_t bytes = 0;
   };
   struct OpenFile {
+    std::string final_path;  // where the file ends up (== staged->path() unless staging)
     std::unique_ptr<StagedFile> staged;
     std::unique_ptr<parquet::arrow::FileWriter> writer;
     int64_t rows = 0;
@@ -103,6 +113,8 @@ class ParquetSink final : public Sink {
   Partitioner partitioner_;
   std::shared_ptr<parquet::WriterProperties> properties_;
   std::shared_ptr<parquet::ArrowWriterProperties> arrow_properties_;
+  std::function<std::string(const std::string&)> staged_name_;
+  std::vector<StagedOutputFile> staged_files_;
   std::map<std::string, OpenFile> open_;
   std::deque<Publishing> publishing_;  // in completion order
   int64_t completed_ = 0;              // files completed (the marks of CompleteFiles)

@@ -57,6 +57,27 @@ class ParquetSinkTest : public ::testing::Test {
   ManualClock clock_{0};
 };
 
+TEST_F(ParquetSinkTest, StagedFilesStayUnderTheirStagedNamesAndAreListed) {
+  ParquetSinkOptions options;
+  options.partition_by = {{"hour", "date_format(t, '%H')", ""}};
+  auto sink = ParquetSink::Make("raw", store_, "", schema_, options, "run1", &clock_).ValueOrDie();
+  sink->StageUnder([](const std::string& path) { return "_staging/e1." + path + ".staged"; });
+  ASSERT_TRUE(sink->Write(Batch("[1753712254000000, 1753715854000000]", "[1.5, 2.5]")).ok());
+  ASSERT_TRUE(sink->Flush().ok());
+  EXPECT_TRUE(Files(".parquet").empty());
+  auto staged = sink->TakeStaged();
+  ASSERT_EQ(staged.size(), 2u);
+  EXPECT_EQ(staged[0].output, "raw");
+  EXPECT_EQ(staged[0].final, "hour=14/part-run1-000001.parquet");
+  EXPECT_EQ(staged[0].staged, "_staging/e1.hour=14/part-run1-000001.parquet.staged");
+  EXPECT_EQ(staged[0].rows, 1);
+  EXPECT_GT(staged[0].bytes, 0);
+  EXPECT_TRUE(sink->TakeStaged().empty());
+  ASSERT_TRUE(store_->Move(staged[1].staged, staged[1].final).ok());
+  EXPECT_EQ(Read(root_ / staged[1].final)->num_rows(), 1);
+  EXPECT_EQ(sink->stats().rows, 2);
+}
+
 TEST_F(ParquetSinkTest, PartitionedFilesAppearOnFlushAndReadBack) {
   ParquetSinkOptions options;
   options.partition_by = {{"day", "date_format(t, '%d')", ""}, {"hour", "date_format(t, '%H')", ""}};

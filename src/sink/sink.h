@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <arrow/record_batch.h>
 #include <arrow/result.h>
@@ -16,6 +17,16 @@ struct SinkStats {
   int64_t bytes = 0;                // bytes of completed files
   int64_t expression_errors = 0;    // values (e.g. partition paths) that failed to compute
   int64_t publish_wait_micros = 0;  // time Flush waited for completed files to become visible
+};
+
+// An output file written under a staged name (checkpointed runs): invisible to readers
+// until the epoch that wrote it is committed and the file is moved to its final name.
+struct StagedOutputFile {
+  std::string output;  // the sink's name
+  std::string staged;  // path relative to the sink's location
+  std::string final;   // same
+  int64_t rows = 0;
+  int64_t bytes = 0;
 };
 
 // A destination for record batches of one schema.

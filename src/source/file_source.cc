@@ -74,9 +74,54 @@ arrow::Status FileSource::OpenNextFile() {
     ARROW_ASSIGN_OR_RAISE(input_, arrow::io::CompressedInputStream::Make(codec_.get(), input_));
   }
   line_ = 0;
+  read_ = 0;
   begin_ = end_ = 0;
   eof_ = false;
   source_index_ = -1;
+  if (auto it = resume_.find(path_); it != resume_.end()) {
+    ARROW_RETURN_NOT_OK(Skip(it->second.bytes));
+    line_ = it->second.lines;
+    resume_.erase(it);
+  }
+  return arrow::Status::OK();
+}
+
+arrow::Status FileSource::Skip(int64_t bytes) {
+  std::unique_ptr<char[]> scratch(new char[kReadChunk]);
+  while (read_ < bytes) {
+    auto read = input_->Read(std::min(kReadChunk, bytes - read_), scratch.get());
+    if (!read.ok()) return arrow::Status::IOError("cannot read ", path_, ": ", read.status().message());
+    if (*read == 0) {
+      return arrow::Status::Invalid("cannot resume ", path_, ": the checkpoint read ", bytes,
+                                    " bytes of it, but it now has ", read_,
+                                    "; files must not change once they are in the input");
+    }
+    read_ += *read;
+  }
+  return arrow::Status::OK();
+}
+
+std::vector<FilePosition> FileSource::FilePositions() const {
+  std::vector<FilePosition> out = finished_;
+  if (input_ != nullptr) {
+    out.push_back(FilePosition{path_, line_, read_ - static_cast<int64_t>(end_ - begin_), false});
+  }
+  for (const auto& [path, position] : resume_) out.push_back(position);  // not reached yet
+  return out;
+}
+
+arrow::Status FileSource::ResumeFiles(const std::vector<FilePosition>& positions) {
+  std::set<std::string> finished;
+  for (const FilePosition& position : positions) {
+    if (position.finished) {
+      finished.insert(position.path);
+      finished_.push_back(position);
+    } else {
+      resume_[position.path] = position;
+    }
+  }
+  std::erase_if(queue_, [&](const std::string& path) { return finished.count(path) > 0; });
+  for (const auto& path : finished) seen_.insert(path);
   return arrow::Status::OK();
 }
 
@@ -151,6 +196,7 @@ arrow::Result<bool> FileSource::Next(int64_t max_records, Duration timeout, RawB
     stats_.records += TakeLines(max_records - static_cast<int64_t>(batch->size()), batch);
     if (static_cast<int64_t>(batch->size()) >= max_records) break;
     if (eof_ && begin_ >= end_) {
+      finished_.push_back(FilePosition{path_, line_, read_, true});
       ARROW_RETURN_NOT_OK(input_->Close());
       input_.reset();
       codec_.reset();
@@ -173,6 +219,7 @@ arrow::Result<bool> FileSource::Next(int64_t max_records, Duration timeout, RawB
     auto read = input_->Read(kReadChunk, buffer_.get() + end_);
     if (!read.ok()) return arrow::Status::IOError("cannot read ", path_, ": ", read.status().message());
     end_ += static_cast<size_t>(*read);
+    read_ += *read;
     if (*read == 0) eof_ = true;
   }
   bool exhausted = !options_.follow && input_ == nullptr && queue_.empty();

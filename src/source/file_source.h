@@ -1,5 +1,6 @@
 #pragma once
 
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -31,6 +32,8 @@ class FileSource final : public Source {
   static arrow::Result<std::unique_ptr<FileSource>> Make(FileSourceOptions options, Clock* clock);
 
   arrow::Result<bool> Next(int64_t max_records, Duration timeout, RawBatch* batch) override;
+  std::vector<FilePosition> FilePositions() const override;
+  arrow::Status ResumeFiles(const std::vector<FilePosition>& positions) override;
   const SourceStats& stats() const override { return stats_; }
   std::string Describe() const override;
 
@@ -47,8 +50,14 @@ class FileSource final : public Source {
   // Appends the complete lines in buffer_ to `batch` (at most `room`); returns how many.
   int64_t TakeLines(int64_t room, RawBatch* batch);
 
+  // Skips the first `bytes` of the current file's content (resuming it).
+  arrow::Status Skip(int64_t bytes);
+
   std::vector<std::string> queue_;  // files still to read, in order
   std::set<std::string> seen_;
+  std::vector<FilePosition> finished_;          // files read to their end, in order
+  std::map<std::string, FilePosition> resume_;  // partly read files to continue
+  int64_t read_ = 0;                            // content bytes of the current file read into buffer_
   std::shared_ptr<arrow::io::InputStream> input_;
   std::unique_ptr<arrow::util::Codec> codec_;  // borrowed by input_ for .gz files
   std::string path_;

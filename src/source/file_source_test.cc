@@ -98,5 +98,53 @@ TEST_F(FileSourceTest, FollowPicksUpNewFiles) {
   EXPECT_EQ(batch.record(0), "two");
 }
 
+TEST_F(FileSourceTest, ResumesAfterTheLastConsumedLineOfEveryFile) {
+  Write("a.ndjson", "a1\n\na3\na4\n");
+  Write("b.ndjson", "b1\r\nb2\nb3");
+  {
+    std::string path = (dir_ / "c.ndjson.gz").string();
+    gzFile gz = gzopen(path.c_str(), "wb");
+    const std::string content = "c1\nc2\nc3\n";
+    gzwrite(gz, content.data(), static_cast<unsigned>(content.size()));
+    gzclose(gz);
+  }
+  const std::string pattern = (dir_ / "*.ndjson*").string();
+  auto whole = FileSource::Make({pattern}, &clock_).ValueOrDie();
+  const std::vector<std::string> expected = ReadAll(whole.get(), 1000);
+  ASSERT_EQ(expected.size(), 9u);
+  // Stop after every possible record, resume in a new source: the same records, once.
+  for (size_t stop = 0; stop <= expected.size(); ++stop) {
+    auto first = FileSource::Make({pattern}, &clock_).ValueOrDie();
+    std::vector<std::string> got;
+    RawBatch batch;
+    while (got.size() < stop && first->Next(1, Duration(0), &batch).ValueOrDie()) {
+      for (size_t i = 0; i < batch.size(); ++i) {
+        got.push_back(fs::path(batch.source_name(i)).filename().string() + ":" +
+                      std::to_string(batch.position(i).offset.value()) + ":" + std::string(batch.record(i)));
+      }
+    }
+    const std::vector<FilePosition> positions = first->FilePositions();
+    auto second = FileSource::Make({pattern}, &clock_).ValueOrDie();
+    ASSERT_TRUE(second->ResumeFiles(positions).ok());
+    for (auto& record : ReadAll(second.get(), 2)) got.push_back(record);
+    EXPECT_EQ(got, expected) << "stopped after " << stop << " records";
+    // Positions carry over a resumed source that read nothing.
+    auto idle = FileSource::Make({pattern}, &clock_).ValueOrDie();
+    ASSERT_TRUE(idle->ResumeFiles(positions).ok());
+    auto again = idle->FilePositions();
+    EXPECT_EQ(again.size(), positions.size());
+  }
+}
+
+TEST_F(FileSourceTest, AResumedFileThatShrankIsAnError) {
+  Write("a.ndjson", "a1\na2\n");
+  auto source = FileSource::Make({(dir_ / "*.ndjson").string()}, &clock_).ValueOrDie();
+  ASSERT_TRUE(source->ResumeFiles({{(dir_ / "a.ndjson").string(), 5, 100, false}}).ok());
+  RawBatch batch;
+  auto next = source->Next(10, Duration(0), &batch);
+  ASSERT_FALSE(next.ok());
+  EXPECT_NE(next.status().message().find("files must not change"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace sluice

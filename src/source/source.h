@@ -108,6 +108,16 @@ class Source {
   }
   virtual arrow::Status Close() { return arrow::Status::OK(); }
 
+  // Files sources, for checkpoints: how far each file has been read (every record
+  // returned so far is behind these positions), and the reverse before the first Next:
+  // finished files are not read again, a partly read file continues after its last
+  // consumed line. Other sources have no file positions.
+  virtual std::vector<FilePosition> FilePositions() const { return {}; }
+  virtual arrow::Status ResumeFiles(const std::vector<FilePosition>& positions) {
+    (void)positions;
+    return arrow::Status::OK();
+  }
+
   virtual const SourceStats& stats() const = 0;
   // One line for plans and logs.
   virtual std::string Describe() const = 0;
