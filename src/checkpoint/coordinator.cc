@@ -33,6 +33,7 @@ arrow::Result<std::unique_ptr<CheckpointCoordinator>> CheckpointCoordinator::Ope
     auto checkpoint = coordinator->store_.Read(*it);
     if (!checkpoint.ok()) continue;
     ARROW_RETURN_NOT_OK(coordinator->CheckSource(*checkpoint));
+    if (coordinator->options_.self_committing) coordinator->newest_.emplace(*it, std::move(*checkpoint));
     break;
   }
   return coordinator;
@@ -71,7 +72,13 @@ arrow::Status CheckpointCoordinator::CheckSource(const Checkpoint& checkpoint) c
 
 arrow::Result<std::optional<Checkpoint>> CheckpointCoordinator::RecoverNewest() {
   for (auto it = names_.rbegin(); it != names_.rend(); ++it) {
-    auto checkpoint = store_.Read(*it);
+    arrow::Result<Checkpoint> checkpoint = arrow::Status::UnknownError("not read");
+    if (newest_ && newest_->first == *it) {
+      checkpoint = std::move(newest_->second);
+      newest_.reset();
+    } else {
+      checkpoint = store_.Read(*it);
+    }
     if (checkpoint.status().IsKeyError()) continue;  // deleted since it was listed
     if (!checkpoint.ok()) {
       spdlog::warn("{}; using the checkpoint before it", checkpoint.status().message());

@@ -111,6 +111,9 @@ class CheckpointCoordinator {
   std::map<std::string, std::shared_ptr<ObjectStore>> outputs_;
   std::map<std::string, std::shared_ptr<const Checkpoint>> loaded_;
   std::vector<std::string> names_;  // every checkpoint name in the store, oldest first
+  // Self-committing sources: the newest readable checkpoint, as Open read it to check
+  // its source, handed on by RecoverNewest instead of being read again.
+  std::optional<std::pair<std::string, Checkpoint>> newest_;
   int64_t next_epoch_ = 1;
   bool cleaned_ = false;
   CheckpointStats stats_;

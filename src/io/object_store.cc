@@ -57,16 +57,12 @@ arrow::Result<std::vector<ObjectStore::Listed>> ObjectStore::List(const std::str
 }
 
 arrow::Status ObjectStore::Delete(const std::string& relative_path) {
-  auto exists = Exists(relative_path);
-  if (!exists.ok()) return exists.status();
-  if (!*exists) return arrow::Status::OK();
   auto st = filesystem()->DeleteFile(FileSystemPath(relative_path));
-  if (!st.ok()) {
-    auto again = Exists(relative_path);  // deleted by someone else meanwhile
-    if (again.ok() && !*again) return arrow::Status::OK();
-    return Explain(st, "cannot delete", relative_path);
-  }
-  return arrow::Status::OK();
+  if (st.ok()) return st;
+  // Arrow fails on a missing file: absent (or deleted meanwhile by someone else) is fine.
+  auto exists = Exists(relative_path);
+  if (exists.ok() && !*exists) return arrow::Status::OK();
+  return Explain(st, "cannot delete", relative_path);
 }
 
 }  // namespace sluice
