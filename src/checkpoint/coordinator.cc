@@ -186,6 +186,7 @@ arrow::Status CheckpointCoordinator::RemoveStaleStaging() {
       if (!options_.self_committing && file.modified_micros > cutoff) continue;
       ARROW_RETURN_NOT_OK(store->Delete(file.path));
       ++removed;
+      ++stats_.staged_removed;
     }
   }
   if (removed > 0) spdlog::info("removed {} staged files of epochs that were never committed", removed);

@@ -42,6 +42,7 @@ struct CheckpointStats {
   int64_t last_bytes = 0;
   double last_write_seconds = 0;
   int64_t files_published = 0;
+  int64_t staged_removed = 0;  // staged files of epochs never committed, removed
 };
 
 // The checkpoint coordinator: epochs, their checkpoints and the publication of their

@@ -60,6 +60,9 @@ int RunVerb(int argc, char** argv) {
   run_cmd->add_option("pipeline", run.pipeline, "pipeline file (YAML)")->required();
   run_cmd->add_option("--input", run.run.input,
                       "read these NDJSON files (path or glob) instead of the source");
+  run_cmd->add_option("--checkpoint", run.run.checkpoint,
+                      "keep checkpoints here (directory or s3://bucket/prefix) instead of checkpoint.path; "
+                      "the only checkpoint an --input run uses");
   run_cmd->add_flag("--once", once, "process what is available now, then exit; open windows are not emitted");
   run_cmd->add_flag("--drain", drain, "like --once, then emit every open window (for bounded batch runs)");
   run_cmd->add_option("--stats", run.stats_path, "write the final statistics as JSON to this file");

@@ -53,7 +53,8 @@ int RunPlan(const Plan& plan, const RunCommandOptions& options, const std::atomi
   if (stats_out) *stats_out = stats;
   if (!status.ok()) {
     std::cerr << "error: " << status.message() << "\n";
-    return 1;
+    // kInvalid: the run cannot go on as configured (a checkpoint that does not fit).
+    return status.IsInvalid() ? 2 : 1;
   }
   return 0;
 }

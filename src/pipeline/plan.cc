@@ -1,5 +1,6 @@
 #include "pipeline/plan.h"
 
+#include <cstdlib>
 #include <filesystem>
 #include <set>
 
@@ -103,6 +104,7 @@ arrow::Result<KafkaSourceOptions> MakeKafkaOptions(const PipelineSpec& spec) {
   options.topics = k.topics;
   options.pattern = k.pattern;
   options.group_id = k.group_id;
+  options.instance_id = k.instance_id;
   if (k.start == "earliest") {
     options.start = KafkaSourceOptions::Start::kEarliest;
   } else if (k.start == "latest") {
@@ -122,6 +124,22 @@ arrow::Result<KafkaSourceOptions> MakeKafkaOptions(const PipelineSpec& spec) {
     }
     options.properties.emplace_back(p.name, p.value);
   }
+  // The pipeline thread may wait on S3 retries for storage.s3.retry_timeout without
+  // polling Kafka: the group must not evict it meanwhile.
+  const int64_t retry_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(spec.s3.retry_timeout).count();
+  const int64_t poll_ms = std::max<int64_t>(300'000, retry_ms + 60'000);
+  bool poll_given = false;
+  for (const auto& p : k.properties) {
+    if (p.name != "max.poll.interval.ms") continue;
+    poll_given = true;
+    if (std::atoll(p.value.c_str()) <= retry_ms) {
+      return arrow::Status::Invalid(spec.Where(p.line), ": source.kafka.properties: max.poll.interval.ms (",
+                                    p.value, ") must be above storage.s3.retry_timeout (", retry_ms,
+                                    " ms), or the group evicts a member that waits for S3");
+    }
+  }
+  if (!poll_given) options.properties.emplace_back("max.poll.interval.ms", std::to_string(poll_ms));
   return options;
 }
 
@@ -301,7 +319,10 @@ arrow::Result<Plan> MakePlan(PipelineSpec spec) {
     ARROW_RETURN_NOT_OK(claim_path(spec.late->path, spec.late->line, "late"));
     ARROW_ASSIGN_OR_RAISE(plan.late, MakeSinkPlan(spec, *spec.late, "late.parquet", RejectedRecordSchema()));
   }
-  bool on_s3 = false;
+  if (spec.checkpoint) {
+    ARROW_RETURN_NOT_OK(claim_path(spec.checkpoint->path, spec.checkpoint->line, "checkpoint"));
+  }
+  bool on_s3 = spec.checkpoint && Storage::IsS3Uri(spec.checkpoint->path);
   for (const auto& output : plan.outputs) on_s3 |= Storage::IsS3Uri(output.sink.spec.path);
   for (const auto* sink : {&plan.dead_letter, &plan.late})
     on_s3 |= *sink && Storage::IsS3Uri((*sink)->spec.path);
@@ -329,6 +350,7 @@ std::string Plan::Describe() const {
          fmt::format("kafka {} from {} (group {}, new partitions start at {})",
                      kafka->pattern.empty() ? JoinNames(kafka->topics) : "pattern " + kafka->pattern,
                      kafka->bootstrap_servers, kafka->group_id, spec.source.kafka->start));
+    if (!kafka->instance_id.empty()) line("  instance_id " + kafka->instance_id + " (static membership)");
     if (!kafka->properties.empty()) line("  properties " + DescribeKafkaProperties(kafka->properties));
     for (const auto& m : metadata_columns) {
       line(fmt::format("  {:<22} {:<10} (message {})", m.name, MetadataFieldType(m.field)->ToString(),
@@ -382,6 +404,9 @@ std::string Plan::Describe() const {
     line(late ? "late        -> " + sink(*late)
               : "late        (none: late records are only counted and logged; add 'late:')");
   }
+  line(spec.checkpoint ? "checkpoint  " + spec.checkpoint->path + " (exactly once across crashes)"
+                       : "checkpoint  (none: after a crash records are processed again, at least once; add "
+                         "'checkpoint: {path: ...}')");
   return out;
 }
 

@@ -69,7 +69,15 @@ arrow::Result<std::unique_ptr<Runner>> Runner::Make(const Plan& plan, RunOptions
 arrow::Status Runner::Open() {
   // Outputs first: a storage that cannot be written stops the run before it joins a
   // consumer group.
-  storage_ = std::make_unique<Storage>(plan_.s3.value_or(S3Config{}));
+  const std::optional<std::string> checkpoint_location = CheckpointLocation();
+  S3Config s3 = plan_.s3.value_or(S3Config{});
+  if (checkpoint_location && Storage::IsS3Uri(*checkpoint_location) && !plan_.s3) {
+    // --checkpoint s3://... for a pipeline whose outputs are local.
+    ARROW_RETURN_NOT_OK(ValidateS3Config(plan_.spec.s3));
+    s3 = plan_.spec.s3;
+  }
+  storage_ = std::make_unique<Storage>(s3);
+  std::vector<std::pair<std::string, std::shared_ptr<ObjectStore>>> stores;
   auto open_sink =
       [&](const std::string& name, const SinkPlan& sink,
           const std::shared_ptr<arrow::Schema>& schema) -> arrow::Result<std::unique_ptr<ParquetSink>> {
@@ -78,6 +86,7 @@ arrow::Status Runner::Open() {
       return store.status().WithMessage(plan_.spec.Where(sink.spec.line), ": ", name, ": ",
                                         store.status().message());
     }
+    stores.emplace_back(name, *store);
     return ParquetSink::Make(name, *store, "", schema, sink.options, options_.run_id, clock_);
   };
   for (const auto& output : plan_.outputs) {
@@ -100,11 +109,14 @@ arrow::Status Runner::Open() {
   bool windows = false;
   for (const auto& output : outputs_) windows |= output.op != nullptr;
   if (windows && !late_) spdlog::warn("no late output: late records will only be counted and logged");
+  if (plan_.event_time_column >= 0) tracker_ = std::make_unique<WatermarkTracker>(plan_.watermark_delay);
+  ARROW_RETURN_NOT_OK(OpenCheckpoint(stores));
 
   if (plan_.kafka && !options_.input) {
     KafkaSourceOptions kafka = *plan_.kafka;
     kafka.bounded = options_.mode != RunMode::kContinuous;
     kafka.stop = options_.stop;
+    kafka.strict_commits = checkpoint_ != nullptr;
     auto made = KafkaSource::Make(std::move(kafka), clock_);
     if (!made.ok()) {
       return made.status().WithMessage(plan_.spec.Where(plan_.spec.source.kafka->line),
@@ -122,10 +134,11 @@ arrow::Status Runner::Open() {
       files.poll_interval = plan_.spec.source.files->poll_interval;
     }
     ARROW_ASSIGN_OR_RAISE(source_, FileSource::Make(files, clock_));
+    ARROW_RETURN_NOT_OK(RecoverFiles());
   }
   source_->SetListener(this);
   ARROW_ASSIGN_OR_RAISE(decoder_, JsonDecoder::Make(plan_.input_schema));
-  if (plan_.event_time_column >= 0) tracker_ = std::make_unique<WatermarkTracker>(plan_.watermark_delay);
+  StartEpoch();
   return arrow::Status::OK();
 }
 
@@ -148,8 +161,16 @@ void Runner::Reject(const RawBatch& raw, Rejection rejection, std::vector<Reject
 }
 
 arrow::Status Runner::ProcessBatch(const RawBatch& raw) {
-  const int64_t now = clock_->NowMicros();
+  const int64_t now = epoch_time_;
   stats_.records_read += static_cast<int64_t>(raw.size());
+  epoch_records_ += static_cast<int64_t>(raw.size());
+  if (!owned_.empty()) {
+    for (size_t i = 0; i < raw.size(); ++i) {
+      const RecordPosition& position = raw.position(i);
+      auto it = owned_.find(position.input.value());
+      if (it != owned_.end()) it->second.next_offset = position.offset.value() + 1;
+    }
+  }
   MarkReplayed(raw);
   std::vector<Rejection> rejections;
   ARROW_ASSIGN_OR_RAISE(ValidRows valid, Validate(raw, now, &rejections));
@@ -432,22 +453,32 @@ void Runner::MarkReplayed(const RawBatch& raw) {
   }
 }
 
-void Runner::OnAssigned(const std::vector<AssignedPartition>& partitions) {
+arrow::Status Runner::OnAssigned(const std::vector<AssignedPartition>& partitions) {
   const int64_t mono = clock_->MonotonicMicros();
+  epoch_dirty_ = true;  // the next checkpoint covers them
   for (const AssignedPartition& p : partitions) {
     activity_[p.id.value()] = Activity{mono, false};
+    owned_[p.id.value()] = OwnedPartition{p.topic, p.partition, p.offset, p.offset,
+                                          p.resume ? p.resume->checkpoint : std::nullopt};
     if (tracker_) tracker_->AddPartition(p.id);
     if (!p.resume) continue;
+    if (p.resume->checkpoint) {
+      ARROW_RETURN_NOT_OK(RestorePartition(p));
+      continue;
+    }
     replay_until_[p.id.value()] = p.resume->processed_until;
     if (tracker_) {
       tracker_->RestorePartition(p.id, p.resume->max_event_time,
                                  p.resume->emitted_watermark.value_or(kWatermarkMin.value()));
     }
   }
+  return arrow::Status::OK();
 }
 
 arrow::Status Runner::OnRevoking(const std::vector<PartitionId>& partitions) {
   (void)partitions;
+  // Checkpointed: the epoch so far is committed (every partition) and published.
+  if (checkpoint_) return EndEpoch(0);
   // Everything so far becomes durable; the source then commits the pending triggers.
   for (Sink* sink : Sinks()) ARROW_RETURN_NOT_OK(sink->Flush());
   pending_.clear();
@@ -455,10 +486,20 @@ arrow::Status Runner::OnRevoking(const std::vector<PartitionId>& partitions) {
 }
 
 void Runner::OnRevoked(const std::vector<PartitionId>& partitions, bool lost) {
-  (void)lost;  // either way the partitions' next owner rebuilds their open windows
+  if (lost && checkpoint_ && !partitions.empty()) {
+    // The epochs not committed hold records of the lost partitions: none is published,
+    // and the partitions kept go back to their committed checkpoint (below).
+    arrow::Status discarded = DiscardUncommitted("partitions were lost");
+    if (!discarded.ok() && listener_error_.ok()) listener_error_ = discarded;
+  }
+  // Without a checkpoint the partitions' next owner rebuilds their open windows; with
+  // one it loads them.
   std::vector<int32_t> ids;
   for (PartitionId p : partitions) {
     ids.push_back(p.value());
+    owned_.erase(p.value());
+    prepared_.offsets.erase(p.value());
+    committed_.offsets.erase(p.value());
     activity_.erase(p.value());
     replay_until_.erase(p.value());
     if (tracker_) tracker_->RemovePartition(p);
@@ -468,7 +509,7 @@ void Runner::OnRevoked(const std::vector<PartitionId>& partitions, bool lost) {
     if (!output.op) continue;
     int64_t shared = 0;
     const int64_t dropped = output.op->DropPartitions(ids, &shared);
-    if (dropped > 0) {
+    if (dropped > 0 && !checkpoint_) {
       spdlog::info(
           "{}: dropped {} open (window, group) results of the revoked partitions; their next reader "
           "rebuilds them from the committed offsets",
@@ -482,10 +523,24 @@ void Runner::OnRevoked(const std::vector<PartitionId>& partitions, bool lost) {
           output.plan->name, shared);
     }
   }
+  if (lost && checkpoint_ && !partitions.empty() && !owned_.empty()) rewind_ = true;
 }
 
 CommitPoint Runner::PlanCommit(PartitionId partition, KafkaOffset next) const {
-  CommitPoint point{next, PartitionResume{next.value(), std::nullopt, std::nullopt}};
+  CommitPoint point{next, PartitionResume{next.value(), std::nullopt, std::nullopt, std::nullopt}};
+  if (checkpoint_) {
+    // The state is in the checkpoint: the offset follows the records read, as far as
+    // the newest prepared checkpoint covers them (else as the partition was assigned).
+    if (auto it = prepared_.offsets.find(partition.value()); it != prepared_.offsets.end()) {
+      point.offset = KafkaOffset(it->second);
+      point.resume.checkpoint = prepared_.checkpoint;
+    } else if (auto owned = owned_.find(partition.value()); owned != owned_.end()) {
+      point.offset = KafkaOffset(owned->second.assigned_offset);
+      point.resume.checkpoint = owned->second.checkpoint;
+    }
+    point.resume.processed_until = point.offset.value();
+    return point;
+  }
   if (tracker_) {
     point.resume.max_event_time = tracker_->MaxEventTime(partition);
     // Never below what an earlier owner emitted (this process's own watermark may be
@@ -564,8 +619,8 @@ void Runner::LogProgress(double seconds) {
       groups);
 }
 
-std::vector<Sink*> Runner::Sinks() const {
-  std::vector<Sink*> sinks;
+std::vector<ParquetSink*> Runner::Sinks() const {
+  std::vector<ParquetSink*> sinks;
   for (const auto& output : outputs_) sinks.push_back(output.sink.get());
   for (auto* sink : {dead_letter_.get(), late_.get()}) {
     if (sink) sinks.push_back(sink);
@@ -574,7 +629,7 @@ std::vector<Sink*> Runner::Sinks() const {
 }
 
 arrow::Status Runner::CommitTriggers(size_t max_pending) {
-  const std::vector<Sink*> sinks = Sinks();
+  const std::vector<ParquetSink*> sinks = Sinks();
   while (!pending_.empty()) {
     const PendingTrigger& trigger = pending_.front();
     const bool wait = pending_.size() > max_pending;
@@ -586,22 +641,53 @@ arrow::Status Runner::CommitTriggers(size_t max_pending) {
         if (!visible) return arrow::Status::OK();
       }
     }
-    ARROW_RETURN_NOT_OK(source_->CommitPrepared(trigger.ticket));
+    if (trigger.checkpoint) {
+      ARROW_RETURN_NOT_OK(CommitEpoch(trigger));
+      if (rewind_) return arrow::Status::OK();  // the commit was rejected: pending_ is dropped
+    } else {
+      ARROW_RETURN_NOT_OK(source_->CommitPrepared(trigger.ticket));
+    }
     pending_.pop_front();
   }
   return arrow::Status::OK();
 }
 
-arrow::Status Runner::EndTrigger(bool final) {
+arrow::Status Runner::EndEpoch(size_t max_pending) {
   PendingTrigger trigger;
-  for (Sink* sink : Sinks()) {
+  for (ParquetSink* sink : Sinks()) {
     ARROW_ASSIGN_OR_RAISE(int64_t mark, sink->CompleteFiles());
     trigger.marks.push_back(mark);
   }
-  trigger.ticket = source_->PrepareCommit();
-  pending_.push_back(std::move(trigger));
+  bool commit = true;
+  if (checkpoint_) {
+    // After a dropped epoch the state is stale until the source rewinds: nothing of it
+    // is committed.
+    if (rewind_) return DiscardUncommitted("");
+    ARROW_ASSIGN_OR_RAISE(trigger.checkpoint, SnapshotEpoch());
+    commit = trigger.checkpoint != nullptr;  // an epoch that changed nothing commits nothing
+    if (commit) {
+      trigger.commit.checkpoint = checkpoint_->NameFor(trigger.checkpoint->epoch);
+      for (const auto& [id, owned] : owned_) trigger.commit.offsets[id] = owned.next_offset;
+      prepared_ = trigger.commit;
+    }
+  }
+  if (commit) {
+    trigger.ticket = source_->PrepareCommit();
+    pending_.push_back(std::move(trigger));
+  }
+  ARROW_RETURN_NOT_OK(CommitTriggers(max_pending));
+  StartEpoch();
+  return arrow::Status::OK();
+}
+
+arrow::Status Runner::EndTrigger(bool final) {
   // The files of one trigger may be published while the next one runs; not more.
-  ARROW_RETURN_NOT_OK(CommitTriggers(final ? 0 : 1));
+  ARROW_RETURN_NOT_OK(EndEpoch(final ? 0 : 1));
+  if (final && rewind_) {
+    return arrow::Status::IOError(
+        "the last epochs were not committed (see the warning above): nothing of them was published; run "
+        "again to process their records");
+  }
   ++stats_.triggers;
   RefreshStats();
   const int64_t mono = clock_->MonotonicMicros();
@@ -649,10 +735,19 @@ arrow::Status Runner::RunTriggers(const std::atomic<bool>& stop) {
     }
     Duration timeout(std::clamp<int64_t>(remaining, 0, 200'000));
     ARROW_ASSIGN_OR_RAISE(bool more, source_->Next(room, timeout, &raw));
+    ARROW_RETURN_NOT_OK(std::exchange(listener_error_, arrow::Status::OK()));
+    if (rewind_) {
+      // Records read since the last commit were dropped with their epochs: read again.
+      rewind_ = false;
+      raw.Clear();
+      ARROW_RETURN_NOT_OK(source_->Rewind());
+      ARROW_RETURN_NOT_OK(std::exchange(listener_error_, arrow::Status::OK()));
+      continue;
+    }
     const int64_t mono = clock_->MonotonicMicros();
     NoteArrivals(raw, mono);
     if (!raw.empty()) ARROW_RETURN_NOT_OK(ProcessBatch(raw));
-    if (MarkIdlePartitions(mono)) ARROW_RETURN_NOT_OK(EmitWindows(clock_->NowMicros()));
+    if (MarkIdlePartitions(mono)) ARROW_RETURN_NOT_OK(EmitWindows(epoch_time_));
     for (auto& output : outputs_) ARROW_RETURN_NOT_OK(output.sink->Tick());
     ARROW_RETURN_NOT_OK(CommitTriggers(pending_.size()));
     if (!more) {
@@ -665,7 +760,7 @@ arrow::Status Runner::RunTriggers(const std::atomic<bool>& stop) {
     RefreshStats();         // keep the last event-time watermark for the summary
     replay_until_.clear();  // the input is over: nothing can be replayed any more
     tracker_->Finish();
-    ARROW_RETURN_NOT_OK(EmitWindows(clock_->NowMicros()));
+    ARROW_RETURN_NOT_OK(EmitWindows(epoch_time_));
   }
   if (!ended) spdlog::info("stopping: completing files");
   ARROW_RETURN_NOT_OK(EndTrigger(true));

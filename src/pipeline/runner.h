@@ -11,6 +11,7 @@
 #include <arrow/result.h>
 #include <arrow/status.h>
 
+#include "checkpoint/coordinator.h"
 #include "common/clock.h"
 #include "format/json_decoder.h"
 #include "io/storage.h"
@@ -33,7 +34,9 @@ enum class RunMode {
 
 struct RunOptions {
   RunMode mode = RunMode::kContinuous;
-  std::optional<std::string> input;         // replaces the source with these NDJSON files
+  std::optional<std::string> input;  // replaces the source with these NDJSON files
+  // --checkpoint: replaces checkpoint.path; the only checkpoint an --input run uses.
+  std::optional<std::string> checkpoint;
   std::optional<int64_t> batch_size;        // overrides trigger.batch_size
   std::string run_id;                       // makes output file names unique per run
   const std::atomic<bool>* stop = nullptr;  // ends waits at start-up (e.g. for Kafka) early
@@ -57,6 +60,15 @@ struct RunOptions {
 // revoked every output is made durable and the source commits. A partition without
 // records for event_time.idle_timeout stops holding the watermark back.
 //
+// Checkpoints (checkpoint.path, docs/exactly-once.md): every trigger is an epoch with
+// one processing time; its files are written under staged names, and at its end the
+// runner snapshots source positions, watermarks and operator state into a checkpoint
+// (runner_checkpoint.cc). Once the epoch's files are durable the checkpoint is written,
+// the source commits (Kafka: offsets naming the checkpoint; files: the write is the
+// commit) and the coordinator publishes the files. Kafka commits then follow the records
+// read, not the open windows. A rejected commit or lost partitions drop the uncommitted
+// epochs and rewind the source to its committed checkpoint.
+//
 // Threads: Run() blocks the calling thread; `stop` may be set from any thread (signal
 // handlers) and is honoured between batches, ending the run cleanly (files completed,
 // offsets committed, summary) without emitting open windows.
@@ -75,6 +87,19 @@ class Runner final : private PartitionListener {
     std::unique_ptr<ParquetSink> sink;
     std::unique_ptr<Operator> op;  // null for raw outputs
     int64_t late = 0;
+  };
+  // A trigger whose commit is pending: the source's commit ticket, each sink's mark (in
+  // Sinks() order) and, when checkpointing, the epoch's checkpoint.
+  struct PendingTrigger {
+    int64_t ticket = 0;
+    std::vector<int64_t> marks;
+    std::shared_ptr<Checkpoint> checkpoint;
+    // Kafka: the checkpoint's name and the offset it holds for each partition (by
+    // PartitionId), which the commit carries.
+    struct Commit {
+      std::string checkpoint;
+      std::map<int32_t, int64_t> offsets;
+    } commit;
   };
 
   Runner(const Plan& plan, RunOptions options, Clock* clock);
@@ -99,11 +124,38 @@ class Runner final : private PartitionListener {
   // Completes the trigger's files and prepares its commit; a final trigger (and a
   // trigger while the one before is still being published) waits and commits.
   arrow::Status EndTrigger(bool final);
+  // Ends the epoch (files completed, checkpoint taken, commit prepared), commits until
+  // at most `max_pending` epochs are left, and starts the next epoch.
+  arrow::Status EndEpoch(size_t max_pending);
   // Commits the oldest pending triggers: waits until at most `max_pending` are left,
   // then commits those whose files are already visible.
   arrow::Status CommitTriggers(size_t max_pending);
   // Every sink: outputs, then dead letter and late.
-  std::vector<Sink*> Sinks() const;
+  std::vector<ParquetSink*> Sinks() const;
+
+  // Checkpoints (runner_checkpoint.cc).
+  // Where this run's checkpoints go, if anywhere.
+  std::optional<std::string> CheckpointLocation() const;
+  arrow::Status OpenCheckpoint(
+      const std::vector<std::pair<std::string, std::shared_ptr<ObjectStore>>>& outputs);
+  // Files sources: continues from the newest checkpoint.
+  arrow::Status RecoverFiles();
+  // A new epoch: its processing time and, when checkpointing, the staged names of its files.
+  void StartEpoch();
+  // The open epoch's checkpoint, its files completed; null when the epoch changed nothing.
+  arrow::Result<std::shared_ptr<Checkpoint>> SnapshotEpoch();
+  // Writes a pending epoch's checkpoint, commits the source, publishes the files.
+  arrow::Status CommitEpoch(const PendingTrigger& trigger);
+  // Deletes the files of every epoch not committed (the open one included), after a
+  // rejected commit or lost partitions; the partitions then rewind (rewind_).
+  arrow::Status DiscardUncommitted(const std::string& why);
+  // Kafka: a partition's state from the checkpoint its committed offset names.
+  arrow::Status RestorePartition(const AssignedPartition& partition);
+  // Loads a source partition's state (operators, watermark) from `checkpoint`.
+  arrow::Result<int64_t> RestoreState(const Checkpoint& checkpoint, const std::string& topic, int32_t number,
+                                      PartitionId id);
+  // kInvalid naming what changed when an output's state no longer fits.
+  arrow::Status CheckCompatible(const Checkpoint& checkpoint) const;
   // Appends the plan's metadata columns to a decoded batch.
   arrow::Result<std::shared_ptr<arrow::RecordBatch>> AddMetadataColumns(
       std::shared_ptr<arrow::RecordBatch> batch, const RawBatch& raw,
@@ -114,7 +166,7 @@ class Runner final : private PartitionListener {
   bool MarkIdlePartitions(int64_t mono);
 
   // PartitionListener
-  void OnAssigned(const std::vector<AssignedPartition>& partitions) override;
+  arrow::Status OnAssigned(const std::vector<AssignedPartition>& partitions) override;
   arrow::Status OnRevoking(const std::vector<PartitionId>& partitions) override;
   void OnRevoked(const std::vector<PartitionId>& partitions, bool lost) override;
   CommitPoint PlanCommit(PartitionId partition, KafkaOffset next) const override;
@@ -135,7 +187,29 @@ class Runner final : private PartitionListener {
   std::unique_ptr<Source> source_;
   std::unique_ptr<JsonDecoder> decoder_;
   std::unique_ptr<WatermarkTracker> tracker_;
-  std::unique_ptr<RetainedOffsets> retained_;  // set exactly when the source is Kafka (it commits)
+  std::unique_ptr<RetainedOffsets> retained_;          // set exactly when the source is Kafka (it commits)
+  std::unique_ptr<CheckpointCoordinator> checkpoint_;  // set when checkpointing
+  // The open epoch: its number (checkpointed runs) and processing time, the records it
+  // read, and whether something besides records changed (a partition assigned).
+  int64_t epoch_ = 0;
+  int64_t epoch_time_ = 0;
+  int64_t epoch_records_ = 0;
+  bool epoch_dirty_ = false;
+  // What the newest prepared and the newest successful commits carry (PlanCommit).
+  PendingTrigger::Commit prepared_;
+  PendingTrigger::Commit committed_;
+  bool rewind_ = false;           // uncommitted epochs were dropped: rewind the source
+  arrow::Status listener_error_;  // from a listener call that cannot return one
+  // Kafka partitions held, by PartitionId: name, next offset to read, and the
+  // checkpoint their committed offset named at assignment.
+  struct OwnedPartition {
+    std::string topic;
+    int32_t partition = 0;
+    int64_t next_offset = 0;
+    int64_t assigned_offset = 0;
+    std::optional<std::string> checkpoint;
+  };
+  std::map<int32_t, OwnedPartition> owned_;
   struct Activity {
     int64_t last_arrival = 0;  // monotonic time of the partition's last record (or assignment)
     bool idle = false;
@@ -146,12 +220,7 @@ class Runner final : private PartitionListener {
   int64_t emitted_watermark_ = kWatermarkMin.value();  // windows ending at or before it are emitted
   bool warned_shared_groups_ = false;
   std::vector<Output> outputs_;
-  // Triggers whose files are not all visible yet, oldest first: the source's commit
-  // ticket and each sink's mark (in Sinks() order).
-  struct PendingTrigger {
-    int64_t ticket = 0;
-    std::vector<int64_t> marks;
-  };
+  // Triggers whose files are not all visible yet, oldest first.
   std::deque<PendingTrigger> pending_;
   std::unique_ptr<ParquetSink> dead_letter_;
   std::unique_ptr<ParquetSink> late_;

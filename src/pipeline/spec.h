@@ -49,6 +49,7 @@ struct KafkaSourceSpec {
   std::vector<std::string> topics;  // or
   std::string pattern;
   std::string group_id;
+  std::string instance_id;         // static membership (group.instance.id); empty: none
   std::string start = "earliest";  // earliest | latest | an ISO-8601 time
   int start_line = 0;
   std::string offset_reset = "error";
@@ -118,6 +119,13 @@ struct OutputSpec {
   int line = 0;
 };
 
+// Where the pipeline's checkpoints go (docs/exactly-once.md): a directory or
+// s3://bucket/prefix.
+struct CheckpointSpec {
+  std::string path;
+  int line = 0;
+};
+
 struct PipelineSpec {
   std::string file;  // as given on the command line
   std::string name;
@@ -133,6 +141,7 @@ struct PipelineSpec {
   std::vector<OutputSpec> outputs;
   std::optional<ParquetSpec> dead_letter;
   std::optional<ParquetSpec> late;
+  std::optional<CheckpointSpec> checkpoint;
   // How s3:// outputs are reached: the standard AWS variables of the environment
   // (S3ConfigFromEnvironment), overridden key by key by the `storage.s3` section.
   // Checked by MakePlan only when an output is on S3.

@@ -291,8 +291,8 @@ arrow::Result<KafkaSourceSpec> ReadKafkaSource(const Reader& r, const YAML::Node
   const std::string what = "source.kafka";
   ARROW_RETURN_NOT_OK(r.ExpectMap(node, what));
   ARROW_RETURN_NOT_OK(r.CheckKeys(node,
-                                  {"bootstrap_servers", "topics", "pattern", "group_id", "start",
-                                   "offset_reset", "connect_timeout", "properties", "metadata"},
+                                  {"bootstrap_servers", "topics", "pattern", "group_id", "instance_id",
+                                   "start", "offset_reset", "connect_timeout", "properties", "metadata"},
                                   what));
   KafkaSourceSpec k;
   k.line = Reader::Line(node);
@@ -319,6 +319,13 @@ arrow::Result<KafkaSourceSpec> ReadKafkaSource(const Reader& r, const YAML::Node
   if (node["group_id"]) {
     ARROW_ASSIGN_OR_RAISE(k.group_id, r.String(node["group_id"], what + ".group_id"));
     if (k.group_id.empty()) return r.Error(node["group_id"], what + ".group_id is empty");
+  }
+  if (node["instance_id"]) {
+    ARROW_ASSIGN_OR_RAISE(k.instance_id, r.String(node["instance_id"], what + ".instance_id"));
+    if (k.instance_id.empty()) {
+      return r.Error(node["instance_id"],
+                     what + ".instance_id is empty (leave it out for dynamic membership)");
+    }
   }
   if (node["start"]) {
     k.start_line = Reader::Line(node["start"]);
@@ -423,7 +430,7 @@ arrow::Result<PipelineSpec> Parse(const YAML::Node& root, const std::string& fil
   ARROW_RETURN_NOT_OK(
       r.CheckKeys(root,
                   {"name", "vars", "source", "format", "schema", "columns", "checks", "filter", "event_time",
-                   "trigger", "outputs", "dead_letter", "late", "storage"},
+                   "trigger", "outputs", "dead_letter", "late", "checkpoint", "storage"},
                   "the pipeline"));
   PipelineSpec spec;
   spec.file = file;
@@ -570,6 +577,19 @@ arrow::Result<PipelineSpec> Parse(const YAML::Node& root, const std::string& fil
     ARROW_RETURN_NOT_OK(r.CheckKeys(root[key], {"parquet"}, key));
     ARROW_ASSIGN_OR_RAISE(ParquetSpec sink, ReadSink(r, root[key], key));
     (std::string(key) == "late" ? spec.late : spec.dead_letter) = std::move(sink);
+  }
+  if (const YAML::Node checkpoint = root["checkpoint"]) {
+    ARROW_RETURN_NOT_OK(r.ExpectMap(checkpoint, "checkpoint"));
+    ARROW_RETURN_NOT_OK(r.CheckKeys(checkpoint, {"path"}, "checkpoint"));
+    if (!checkpoint["path"]) {
+      return r.Error(checkpoint,
+                     "checkpoint needs a path, e.g. 'checkpoint: {path: \"${output}/_checkpoint\"}'");
+    }
+    CheckpointSpec out;
+    out.line = Reader::Line(checkpoint["path"]);
+    ARROW_ASSIGN_OR_RAISE(out.path, r.String(checkpoint["path"], "checkpoint.path"));
+    if (out.path.empty()) return r.Error(checkpoint["path"], "checkpoint.path is empty");
+    spec.checkpoint = std::move(out);
   }
   spec.s3 = S3ConfigFromEnvironment(*env);
   if (root["storage"]) ARROW_RETURN_NOT_OK(ReadStorage(r, root["storage"], file, &spec.s3));

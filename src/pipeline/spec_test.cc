@@ -77,12 +77,32 @@ TEST(PipelineSpec, ReadsAndPlansAValidFile) {
   unsetenv("SLUICE_TEST_INTERVAL");
 }
 
+TEST(PipelineSpec, CheckpointKey) {
+  const std::string with = std::string(kPipeline) + "checkpoint:\n  path: ${lake}/_checkpoint\n";
+  Environment env;
+  auto plan = MakePlan(ParsePipelineSpec(with, "p.yaml", &env).ValueOrDie()).ValueOrDie();
+  ASSERT_TRUE(plan.spec.checkpoint.has_value());
+  EXPECT_EQ(plan.spec.checkpoint->path, "/tmp/lake/_checkpoint");
+  EXPECT_NE(plan.Describe().find("checkpoint  /tmp/lake/_checkpoint (exactly once across crashes)"),
+            std::string::npos)
+      << plan.Describe();
+  EXPECT_NE(
+      MakePlan(ParsePipelineSpec(kPipeline, "p.yaml", &env).ValueOrDie())->Describe().find("at least once"),
+      std::string::npos);
+  EXPECT_EQ(Error(std::string(kPipeline) + "checkpoint:\n  path: ${lake}/raw/_checkpoint\n"),
+            "p.yaml:36: checkpoint writes to /tmp/lake/raw/_checkpoint, inside the directory of outputs.raw; "
+            "give each output its own directory");
+  EXPECT_EQ(Error(std::string(kPipeline) + "checkpoint: {dir: x}\n"),
+            "p.yaml:35: unknown key 'dir' in checkpoint; allowed: path");
+}
+
 TEST(PipelineSpec, ErrorsNameTheLineAndTheFix) {
   EXPECT_EQ(
       Error(With("checks:", "chekcs:")),
       "p.yaml:12: unknown key 'chekcs' in the pipeline (did you mean 'checks'?); allowed: name, vars, "
       "source, "
-      "format, schema, columns, checks, filter, event_time, trigger, outputs, dead_letter, late, storage");
+      "format, schema, columns, checks, filter, event_time, trigger, outputs, dead_letter, late, checkpoint, "
+      "storage");
   EXPECT_EQ(Error(With("watermark: 2 minutes", "watermark: 2 minuets")),
             "p.yaml:16: event_time.watermark: '2 minuets' has an unknown unit 'minuets'; use us, ms, "
             "seconds, minutes, "

@@ -6,6 +6,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/fault.h"
+
 namespace sluice {
 
 arrow::Result<arrow::Compression::type> ParseCompression(const std::string& name) {
@@ -116,6 +118,7 @@ arrow::Status ParquetSink::Complete(const std::string& partition) {
   publishing.staged = std::move(file.staged);
   publishing_.push_back(std::move(publishing));
   ++completed_;
+  if (staged_name_) FaultPoint("staged-file");
   return Reap(/*wait_until=*/0);
 }
 

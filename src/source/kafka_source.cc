@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <thread>
@@ -78,6 +79,7 @@ std::string EncodeCommitMetadata(const PartitionResume& resume) {
   std::string text = fmt::format("sluice:1 processed_until={}", resume.processed_until);
   if (resume.max_event_time) text += fmt::format(" max_event_time={}", *resume.max_event_time);
   if (resume.emitted_watermark) text += fmt::format(" emitted_watermark={}", *resume.emitted_watermark);
+  if (resume.checkpoint) text += " checkpoint=" + *resume.checkpoint;
   return text;
 }
 
@@ -94,6 +96,11 @@ std::optional<PartitionResume> DecodeCommitMetadata(std::string_view text) {
     const size_t equals = item.find('=');
     if (equals == std::string_view::npos) return std::nullopt;
     std::string_view name = item.substr(0, equals), value = item.substr(equals + 1);
+    if (name == "checkpoint") {
+      if (value.empty()) return std::nullopt;
+      resume.checkpoint = std::string(value);
+      continue;
+    }
     int64_t number = 0;
     auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), number);
     if (ec != std::errc() || end != value.data() + value.size()) return std::nullopt;
@@ -129,6 +136,7 @@ KafkaProperties KafkaSource::ConsumerProperties(const KafkaSourceOptions& option
   // local queue is over its thresholds (default 1 s); sluice drains a full queue in well
   // under that, so the default leaves the consumer idle most of the time (4x slower).
   if (rd_kafka_version() >= 0x020200ff) properties.emplace_back("fetch.queue.backoff.ms", "10");
+  if (!options.instance_id.empty()) properties.emplace_back("group.instance.id", options.instance_id);
   properties.insert(properties.end(), options.properties.begin(), options.properties.end());
   return properties;
 }
@@ -223,9 +231,16 @@ void KafkaSource::OnError(rd_kafka_t* rk, int err, const char* reason, void* opa
   auto code = static_cast<rd_kafka_resp_err_t>(err);
   if (code == RD_KAFKA_RESP_ERR__FATAL) {
     char text[512];
-    rd_kafka_fatal_error(rk, text, sizeof(text));
-    if (self->callback_error_.ok())
+    const rd_kafka_resp_err_t fatal = rd_kafka_fatal_error(rk, text, sizeof(text));
+    if (!self->callback_error_.ok()) return;
+    if (fatal == RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID) {
+      self->callback_error_ = arrow::Status::Invalid(
+          "another process joined group '", self->options_.group_id, "' with instance_id '",
+          self->options_.instance_id,
+          "', which fenced this one: give every process its own source.kafka.instance_id");
+    } else {
       self->callback_error_ = arrow::Status::IOError("Kafka consumer failed: ", text);
+    }
     return;
   }
   if (code == RD_KAFKA_RESP_ERR__AUTHENTICATION) {
@@ -350,6 +365,10 @@ arrow::Status KafkaSource::Assign(rd_kafka_topic_partition_list_t* partitions) {
     spdlog::info("kafka: no new partitions assigned to this member of group '{}'", options_.group_id);
     return arrow::Status::OK();
   }
+  return Start(partitions, "assigned");
+}
+
+arrow::Status KafkaSource::Start(const rd_kafka_topic_partition_list_t* partitions, const char* how_taken) {
   std::vector<AssignedPartition> assigned;
   std::string described;
   for (int i = 0; i < partitions->cnt; ++i) {
@@ -359,17 +378,47 @@ arrow::Status KafkaSource::Assign(rd_kafka_topic_partition_list_t* partitions) {
     ++state->assignments;
     state->next_offset = state->processed_offset = p.offset;
     state->at_end = options_.bounded && p.offset >= state->end_offset;
-    assigned.push_back(AssignedPartition{state->id, state->resume});
+    assigned.push_back(AssignedPartition{state->id, state->topic, state->partition, p.offset, state->resume});
     std::string how = state->committed >= 0 ? "committed" : StartName(options_);
-    if (state->resume && state->resume->processed_until > p.offset) {
+    if (state->resume && state->resume->checkpoint) {
+      how += ", state in checkpoint " + *state->resume->checkpoint;
+    } else if (state->resume && state->resume->processed_until > p.offset) {
       how += fmt::format("; up to {} only to rebuild open windows", state->resume->processed_until);
     }
     described += fmt::format("{}{} from {} ({})", described.empty() ? "" : ", ",
                              sluice::PartitionName(p.topic, p.partition), p.offset, how);
   }
-  spdlog::info("kafka: assigned {}", described);
-  if (listener_) listener_->OnAssigned(assigned);
-  return arrow::Status::OK();
+  spdlog::info("kafka: {} {}", how_taken, described);
+  return listener_ ? listener_->OnAssigned(assigned) : arrow::Status::OK();
+}
+
+arrow::Status KafkaSource::Rewind() {
+  KafkaPartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(partitions_.size())));
+  std::vector<PartitionId> ids;
+  for (auto& [key, state] : partitions_) {
+    if (!state->assigned) continue;
+    ids.push_back(state->id);
+    rd_kafka_topic_partition_list_add(list.get(), state->topic.c_str(), state->partition);
+  }
+  prepared_.clear();
+  if (listener_) listener_->OnRevoked(ids, true);
+  if (list->cnt == 0) return arrow::Status::OK();
+  ARROW_RETURN_NOT_OK(ResolveStartOffsets(list.get()));
+  rd_kafka_error_t* error = rd_kafka_seek_partitions(consumer_.get(), list.get(), kRequestTimeoutMs);
+  if (error != nullptr) {
+    arrow::Status status =
+        arrow::Status::IOError("cannot rewind to the committed offsets: ", rd_kafka_error_string(error));
+    rd_kafka_error_destroy(error);
+    return status;
+  }
+  for (int i = 0; i < list->cnt; ++i) {
+    if (list->elems[i].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return KafkaError(
+          list->elems[i].err,
+          "cannot rewind " + sluice::PartitionName(list->elems[i].topic, list->elems[i].partition));
+    }
+  }
+  return Start(list.get(), "rewound to the committed offsets:");
 }
 
 arrow::Status KafkaSource::Revoke(rd_kafka_topic_partition_list_t* partitions) {
@@ -487,11 +536,7 @@ arrow::Result<bool> KafkaSource::Next(int64_t max_records, Duration timeout, Raw
   revoked_in_next_ = false;
   if (!callback_error_.ok()) return callback_error_;
   if (options_.bounded && assigned_once_ && AllAtEnd()) return false;
-  if (!assigned_once_ && clock_->MonotonicMicros() - started_ > options_.connect_timeout.count()) {
-    return arrow::Status::IOError("no partitions were assigned to group '", options_.group_id, "' within ",
-                                  FormatDuration(options_.connect_timeout),
-                                  " (is the group coordinator reachable?)");
-  }
+  if (!assigned_once_) ARROW_RETURN_NOT_OK(CheckAssignmentWait());
   // rd_kafka_consume_batch_queue waits until it has *all* the messages asked for (or
   // the timeout): take what is queued without waiting, and block only for the first
   // message, when nothing is there.
@@ -543,12 +588,45 @@ arrow::Result<bool> KafkaSource::Next(int64_t max_records, Duration timeout, Raw
   return true;
 }
 
+arrow::Status KafkaSource::CheckAssignmentWait() {
+  // The group forms within the rebalance timeout (max.poll.interval.ms), after which the
+  // coordinator has dropped every member that did not rejoin; a member that died without
+  // leaving is dropped at the end of its session (session.timeout.ms).
+  auto property = [&](const char* name, int64_t fallback) {
+    int64_t value = fallback;
+    for (const auto& [key, text] : ConsumerProperties(options_)) {
+      if (key == name) value = std::atoll(text.c_str());
+    }
+    return value;
+  };
+  const int64_t session_ms = property("session.timeout.ms", 45'000);
+  const int64_t rebalance_ms = property("max.poll.interval.ms", 300'000);
+  const int64_t waited = clock_->MonotonicMicros() - started_;
+  const int64_t bound = options_.connect_timeout.count() + (session_ms + rebalance_ms) * 1000;
+  if (waited > bound) {
+    return arrow::Status::IOError("no partitions were assigned to group '", options_.group_id, "' within ",
+                                  FormatDuration(Duration(bound)),
+                                  " (is the group coordinator reachable? do other members hang?)");
+  }
+  if (waited - last_wait_log_ >= 5'000'000) {
+    last_wait_log_ = waited;
+    spdlog::info(
+        "kafka: waiting {} s for group '{}' to assign partitions{} (a member that stopped without "
+        "leaving keeps its partitions until its session ends, session.timeout.ms={}; at most {} s)",
+        waited / 1'000'000, options_.group_id,
+        options_.instance_id.empty() ? "" : " to instance '" + options_.instance_id + "'", session_ms,
+        bound / 1'000'000);
+  }
+  return arrow::Status::OK();
+}
+
 std::vector<KafkaSource::PlannedCommit> KafkaSource::Plan(const std::vector<Partition*>& partitions) const {
   std::vector<PlannedCommit> planned;
   for (Partition* state : partitions) {
     if (!state->assigned || state->processed_offset < 0) continue;
     const KafkaOffset processed(state->processed_offset);
-    CommitPoint point{processed, PartitionResume{processed.value(), std::nullopt, std::nullopt}};
+    CommitPoint point{processed,
+                      PartitionResume{processed.value(), std::nullopt, std::nullopt, std::nullopt}};
     if (listener_) point = listener_->PlanCommit(state->id, processed);
     planned.push_back(PlannedCommit{state, state->assignments, std::move(point)});
   }
@@ -561,7 +639,13 @@ arrow::Status KafkaSource::CommitPlanned(const std::vector<PlannedCommit>& plann
   for (const PlannedCommit& plan : planned) {
     Partition* state = plan.partition;
     // Revoked, or reassigned since (another owner may have committed meanwhile).
-    if (!state->assigned || state->assignments != plan.assignment) continue;
+    if (!state->assigned || state->assignments != plan.assignment) {
+      if (options_.strict_commits) {
+        return arrow::Status::Cancelled("kafka: ", sluice::PartitionName(state->topic, state->partition),
+                                        " was lost before its commit");
+      }
+      continue;
+    }
     CommitPoint point = plan.point;
     // Committed offsets only move forward; the metadata moves with the records processed.
     if (point.offset.value() < state->committed) point.offset = KafkaOffset(state->committed);
@@ -590,6 +674,11 @@ arrow::Status KafkaSource::CommitPlanned(const std::vector<PlannedCommit>& plann
       continue;
     }
     err = entry.err;
+  }
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR && options_.strict_commits) {
+    ++stats_.commit_retries;
+    return arrow::Status::Cancelled("kafka: the group did not accept the commit (", rd_kafka_err2str(err),
+                                    ")");
   }
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     if (IsRetryableKafkaError(err) || err == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS ||

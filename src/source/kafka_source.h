@@ -19,6 +19,10 @@ struct KafkaSourceOptions {
   std::vector<std::string> topics;  // exactly one of topics and pattern
   std::string pattern;              // a regular expression over topic names (POSIX ERE)
   std::string group_id;
+  // Static membership (KIP-345, group.instance.id): a restarted process with the same id
+  // takes its partitions back at once instead of waiting for its old session to end,
+  // and closing does not leave the group. Unique per process; empty: dynamic membership.
+  std::string instance_id;
 
   // Where a partition without a committed offset for the group starts.
   enum class Start { kEarliest, kLatest, kTimestamp };
@@ -39,6 +43,12 @@ struct KafkaSourceOptions {
   // Bounded (--once, --drain): read each assigned partition up to its end offset at
   // assignment time, then report the end of input.
   bool bounded = false;
+  // Checkpointed pipelines: a commit that fails (rejected by the group for a stale
+  // generation, an unknown member or a fenced instance id; or any other error) or that
+  // covers a partition no longer held in the same assignment returns kCancelled
+  // instead of being retried at the next commit: the epoch it commits must not be
+  // published (docs/exactly-once.md).
+  bool strict_commits = false;
   // Record each message's key, timestamp and headers (RawBatch::metadata); pipelines turn
   // it off unless a metadata column needs them (it costs a copy per message).
   bool metadata = true;
@@ -79,6 +89,7 @@ class KafkaSource final : public Source {
   int64_t PrepareCommit() override;
   arrow::Status CommitPrepared(int64_t ticket) override;
   arrow::Status Close() override;
+  arrow::Status Rewind() override;
   const SourceStats& stats() const override { return stats_; }
   std::string Describe() const override;
   std::string PartitionName(PartitionId partition) const override;
@@ -121,6 +132,9 @@ class KafkaSource final : public Source {
   static void OnError(rd_kafka_t* rk, int err, const char* reason, void* opaque);
   arrow::Status Assign(rd_kafka_topic_partition_list_t* partitions);
   arrow::Status Revoke(rd_kafka_topic_partition_list_t* partitions);
+  // Starts reading partitions whose start offsets are resolved (`how_taken` for the log
+  // line) and tells the listener.
+  arrow::Status Start(const rd_kafka_topic_partition_list_t* partitions, const char* how_taken);
   // Hands librdkafka a change of assignment (added or given up): incremental for the
   // cooperative protocol, the whole assignment for eager ones.
   arrow::Status ChangeAssignment(rd_kafka_topic_partition_list_t* partitions, bool add);
@@ -133,6 +147,9 @@ class KafkaSource final : public Source {
   Partition* Find(std::string_view topic, int32_t partition, bool create);
   arrow::Status HandleMessageError(const rd_kafka_message_t& message);
   bool AllAtEnd() const;
+  // Before the first assignment: a progress line every few seconds; an error once the
+  // group should have formed long ago.
+  arrow::Status CheckAssignmentWait();
 
   KafkaSourceOptions options_;
   Clock* clock_;
@@ -147,15 +164,17 @@ class KafkaSource final : public Source {
   bool closed_ = false;
   int64_t started_ = 0;
   int64_t last_error_log_ = 0;  // monotonic time of the last transport warning
+  int64_t last_wait_log_ = 0;   // time waited for an assignment when last logged
   std::vector<rd_kafka_message_t*> messages_;
   std::deque<PreparedCommit> prepared_;  // oldest first
   int64_t next_ticket_ = 1;
   SourceStats stats_;
 };
 
-// Commit metadata: "sluice:1 processed_until=N[ max_event_time=T][ emitted_watermark=W]"
-// (each a decimal integer; times in microseconds since the epoch). Decoding anything
-// else (another consumer's metadata, a newer format) gives nullopt.
+// Commit metadata: "sluice:1 processed_until=N[ max_event_time=T][ emitted_watermark=W]
+// [ checkpoint=NAME]" (numbers decimal, times in microseconds since the epoch; NAME a
+// checkpoint file name, without spaces). Decoding anything else (another consumer's
+// metadata, a newer format) gives nullopt.
 std::string EncodeCommitMetadata(const PartitionResume& resume);
 std::optional<PartitionResume> DecodeCommitMetadata(std::string_view text);
 

@@ -23,15 +23,16 @@ size_t Distinct(const Positions& positions) {
 // Records a listener sees; commits everything returned (nothing held in windows).
 class RecordingListener final : public PartitionListener {
  public:
-  void OnAssigned(const std::vector<AssignedPartition>& partitions) override {
+  arrow::Status OnAssigned(const std::vector<AssignedPartition>& partitions) override {
     for (const auto& p : partitions) assigned.insert(p.id.value());
+    return arrow::Status::OK();
   }
   arrow::Status OnRevoking(const std::vector<PartitionId>&) override { return arrow::Status::OK(); }
   void OnRevoked(const std::vector<PartitionId>& partitions, bool) override {
     for (PartitionId p : partitions) assigned.erase(p.value());
   }
   CommitPoint PlanCommit(PartitionId, KafkaOffset next) const override {
-    return CommitPoint{next, PartitionResume{next.value(), std::nullopt, std::nullopt}};
+    return CommitPoint{next, PartitionResume{next.value(), std::nullopt, std::nullopt, std::nullopt}};
   }
   std::set<int32_t> assigned;
 };
@@ -179,15 +180,24 @@ TEST(KafkaSource, UnknownTopicIsAConfigurationError) {
 }
 
 TEST(KafkaCommitMetadata, RoundTripsAndRejectsForeignText) {
-  PartitionResume resume{1234, int64_t{1753711200000000}, int64_t{1753711080000000}};
+  PartitionResume resume{1234, int64_t{1753711200000000}, int64_t{1753711080000000}, std::nullopt};
   auto decoded = DecodeCommitMetadata(EncodeCommitMetadata(resume));
   ASSERT_TRUE(decoded.has_value());
   EXPECT_EQ(decoded->processed_until, 1234);
   EXPECT_EQ(decoded->max_event_time, resume.max_event_time);
   EXPECT_EQ(decoded->emitted_watermark, resume.emitted_watermark);
-  auto minimal = DecodeCommitMetadata(EncodeCommitMetadata(PartitionResume{7, std::nullopt, std::nullopt}));
+  auto minimal = DecodeCommitMetadata(
+      EncodeCommitMetadata(PartitionResume{7, std::nullopt, std::nullopt, std::nullopt}));
   ASSERT_TRUE(minimal.has_value());
   EXPECT_FALSE(minimal->max_event_time.has_value());
+  EXPECT_FALSE(minimal->checkpoint.has_value());
+  const std::string name = "epoch-00000000000000000412-20250728T141734Z-3fa1.ckpt";
+  auto named =
+      DecodeCommitMetadata(EncodeCommitMetadata(PartitionResume{9, std::nullopt, std::nullopt, name}));
+  ASSERT_TRUE(named.has_value());
+  EXPECT_EQ(named->processed_until, 9);
+  EXPECT_EQ(named->checkpoint, name);
+  EXPECT_FALSE(DecodeCommitMetadata("sluice:1 processed_until=9 checkpoint=").has_value());
   EXPECT_FALSE(DecodeCommitMetadata("").has_value());
   EXPECT_FALSE(DecodeCommitMetadata("written by another consumer").has_value());
   EXPECT_FALSE(DecodeCommitMetadata("sluice:1 processed_until=12x").has_value());

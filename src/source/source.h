@@ -43,10 +43,16 @@ struct PartitionResume {
   // not added to windows ending at or before it (they were emitted), and no record of
   // the partition is judged against a lower watermark.
   std::optional<int64_t> emitted_watermark;
+  // Checkpointed pipelines: the checkpoint holding the partition's state as of the
+  // committed offset (which then equals processed_until; nothing is replayed).
+  std::optional<std::string> checkpoint;
 };
 
 struct AssignedPartition {
   PartitionId id;
+  std::string topic;
+  int32_t partition = 0;
+  int64_t offset = 0;                     // where reading starts
   std::optional<PartitionResume> resume;  // absent: nothing committed by sluice
 };
 
@@ -62,8 +68,9 @@ class PartitionListener {
  public:
   virtual ~PartitionListener() = default;
 
-  // The source starts reading these partitions.
-  virtual void OnAssigned(const std::vector<AssignedPartition>& partitions) = 0;
+  // The source starts reading these partitions. An error (their committed state cannot
+  // be loaded) stops the run.
+  virtual arrow::Status OnAssigned(const std::vector<AssignedPartition>& partitions) = 0;
   // The source is about to give these partitions up in an orderly way: make every
   // output durable now, including those of every prepared commit. The source then
   // commits what was prepared and the partitions' PlanCommit, and calls OnRevoked.
@@ -107,6 +114,10 @@ class Source {
     return arrow::Status::OK();
   }
   virtual arrow::Status Close() { return arrow::Status::OK(); }
+  // Sources that commit: every assigned partition goes back to its committed position,
+  // as if it had been lost and assigned again (the listener hears OnRevoked with `lost`,
+  // then OnAssigned). Prepared commits are dropped. Used when a commit was rejected.
+  virtual arrow::Status Rewind() { return arrow::Status::OK(); }
 
   // Files sources, for checkpoints: how far each file has been read (every record
   // returned so far is behind these positions), and the reverse before the first Next:

@@ -54,12 +54,17 @@ def objects(server, uri):
     return {info.path[len(path) + 1:]: info.size for info in infos if info.is_file}
 
 
-def assert_only_complete_parquet(server, uri):
-    """Every object under `uri` is a whole Parquet file (readable footer) named *.parquet."""
+def assert_only_complete_parquet(server, uri, ignore=("_checkpoint/", "_staging/")):
+    """Every object under `uri` is a whole Parquet file (readable footer) named *.parquet,
+    except sluice's own under a checkpoint or staging directory (`ignore`), which a glob
+    for *.parquet never matches."""
     fs = filesystem(server)
     found = objects(server, uri)
     assert found, f"nothing under {uri}"
     for key in found:
+        if any(("/" + key).find("/" + part) >= 0 for part in ignore):
+            assert not key.endswith(".parquet"), key
+            continue
         assert key.endswith(".parquet") and "/." not in "/" + key, key
         pq.ParquetFile(fs.open_input_file(f"{uri[5:].rstrip('/')}/{key}")).metadata  # raises on a partial file
 

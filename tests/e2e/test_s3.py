@@ -217,7 +217,8 @@ def test_kill_during_a_multipart_upload_leaves_nothing_visible(sluice_bin, s3_se
         process = subprocess.Popen([sluice_bin, "--log-level", "debug", "run", str(pipeline)], env=env,
                                    cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=stderr)
     ku.STARTED.append(process)
-    part = r"s3://[^/]+/(lake/raw/year=2025/month=07/day=28/hour=14/part-[^ ]*\.parquet): part 1 uploaded"
+    # Checkpointed (the reference job): the file is uploaded under its staged name.
+    part = r"s3://[^/]+/(lake/raw/_staging/[^ ]*year=2025%2Fmonth=07%2Fday=28%2Fhour=14%2Fpart-[^ ]*\.parquet\.staged): part 1 uploaded"
     ku.wait_for_line(log, part, timeout=120)
     process.send_signal(signal.SIGKILL)
     process.wait(30)
