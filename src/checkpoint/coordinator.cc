@@ -194,13 +194,20 @@ arrow::Status CheckpointCoordinator::RemoveStaleStaging() {
 }
 
 arrow::Status CheckpointCoordinator::DeleteOldCheckpoints() {
+  // Self-committing sources have one process: every earlier run's checkpoints are its
+  // own. Kafka groups share the store: only this writer's are known to be superseded.
   std::vector<std::string> own;
   for (const auto& name : names_) {
-    if (CheckpointStore::ParseName(name)->writer == options_.writer) own.push_back(name);
+    if (options_.self_committing || CheckpointStore::ParseName(name)->writer == options_.writer)
+      own.push_back(name);
   }
   if (static_cast<int>(own.size()) <= options_.keep) return arrow::Status::OK();
   const size_t excess = own.size() - static_cast<size_t>(options_.keep);
   for (size_t i = 0; i < excess; ++i) {
+    if (still_named_) {
+      ARROW_ASSIGN_OR_RAISE(bool named, still_named_(own[i]));
+      if (named) continue;
+    }
     ARROW_RETURN_NOT_OK(store_.Delete(own[i]));
     std::erase(names_, own[i]);
   }

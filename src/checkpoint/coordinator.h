@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -90,6 +91,12 @@ class CheckpointCoordinator {
 
   arrow::Status Write(const Checkpoint& checkpoint);
   arrow::Status Publish(const Checkpoint& checkpoint);
+
+  // Kafka: whether a committed offset may still name one of this writer's older
+  // checkpoints (a partition given away before its new owner committed). Asked before
+  // such a checkpoint is deleted; a true keeps it until the next Publish.
+  using StillNamed = std::function<arrow::Result<bool>(const std::string& name)>;
+  void SetStillNamed(StillNamed still_named) { still_named_ = std::move(still_named); }
   // Deletes the staged files of an epoch that will never be committed.
   arrow::Status Discard(const Checkpoint& checkpoint);
 
@@ -115,6 +122,7 @@ class CheckpointCoordinator {
   // Self-committing sources: the newest readable checkpoint, as Open read it to check
   // its source, handed on by RecoverNewest instead of being read again.
   std::optional<std::pair<std::string, Checkpoint>> newest_;
+  StillNamed still_named_;
   int64_t next_epoch_ = 1;
   bool cleaned_ = false;
   CheckpointStats stats_;

@@ -1,5 +1,6 @@
 #include "checkpoint/coordinator.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -23,12 +24,12 @@ class CoordinatorTest : public ::testing::Test {
   void TearDown() override { fs::remove_all(root_); }
 
   std::unique_ptr<CheckpointCoordinator> Open(const std::string& source = "files pattern=in/*.ndjson",
-                                              const std::string& writer = "w") {
+                                              const std::string& writer = "w", bool self_committing = true) {
     CheckpointOptions options;
     options.location = (root_ / "checkpoint").string();
     options.writer = writer;
     options.source = source;
-    options.self_committing = true;
+    options.self_committing = self_committing;
     auto coordinator = CheckpointCoordinator::Open(&storage_, options, Clock::System());
     EXPECT_TRUE(coordinator.ok()) << coordinator.status().ToString();
     if (!coordinator.ok()) return nullptr;
@@ -144,11 +145,12 @@ TEST_F(CoordinatorTest, ACheckpointOfAnotherSourceIsRefusedNamingBoth) {
       << other.status().message();
 }
 
-TEST_F(CoordinatorTest, KeepsTheNewestCheckpointsOfItsWriterOnly) {
-  auto other = Open("files pattern=in/*.ndjson", "other");
+TEST_F(CoordinatorTest, KafkaGroupsKeepTheNewestCheckpointsOfTheirWriterOnly) {
+  // Another member's checkpoint may still be named by a committed offset.
+  auto other = Open("files pattern=in/*.ndjson", "other", false);
   Checkpoint foreign = Epoch(other.get(), other->NextEpoch());
   ASSERT_TRUE(other->Write(foreign).ok());
-  auto c = Open();
+  auto c = Open("files pattern=in/*.ndjson", "w", false);
   for (int i = 0; i < 6; ++i) {
     Checkpoint checkpoint = Epoch(c.get(), c->NextEpoch());
     ASSERT_TRUE(c->Write(checkpoint).ok());
@@ -175,6 +177,27 @@ TEST_F(CoordinatorTest, AMissingCommittedCheckpointNamesTheWaysOut) {
   EXPECT_TRUE(loaded.status().IsInvalid());
   EXPECT_NE(loaded.status().message().find("--rebuild-state"), std::string::npos);
   EXPECT_NE(loaded.status().message().find("does not exist"), std::string::npos);
+}
+
+TEST_F(CoordinatorTest, SelfCommittingKeepsTheNewestCheckpointsOfEveryRun) {
+  // Each run of a files pipeline writes under its own run id; older runs' checkpoints
+  // are superseded as well.
+  for (const char* writer : {"run-a", "run-b", "run-c"}) {
+    auto c = Open("files pattern=in/*.ndjson", writer);
+    for (int i = 0; i < 2; ++i) {
+      Checkpoint checkpoint = Epoch(c.get(), c->NextEpoch());
+      ASSERT_TRUE(c->Write(checkpoint).ok());
+      ASSERT_TRUE(c->Publish(checkpoint).ok());
+    }
+  }
+  std::vector<std::string> left;
+  for (const auto& entry : fs::directory_iterator(root_ / "checkpoint" / "checkpoints")) {
+    if (entry.path().extension() == ".ckpt") left.push_back(entry.path().filename().string());
+  }
+  std::sort(left.begin(), left.end());
+  ASSERT_EQ(left.size(), 3u);
+  EXPECT_EQ(left[0], CheckpointStore::NameFor(4, "run-b"));
+  EXPECT_EQ(left[2], CheckpointStore::NameFor(6, "run-c"));
 }
 
 }  // namespace

@@ -63,6 +63,10 @@ int RunVerb(int argc, char** argv) {
   run_cmd->add_option("--checkpoint", run.run.checkpoint,
                       "keep checkpoints here (directory or s3://bucket/prefix) instead of checkpoint.path; "
                       "the only checkpoint an --input run uses");
+  run_cmd->add_flag(
+      "--rebuild-state", run.run.rebuild_state,
+      "Kafka: rebuild open windows by replaying the topic instead of loading the checkpoint the "
+      "committed offsets name (after a pipeline change the checkpoint cannot carry)");
   run_cmd->add_flag("--once", once, "process what is available now, then exit; open windows are not emitted");
   run_cmd->add_flag("--drain", drain, "like --once, then emit every open window (for bounded batch runs)");
   run_cmd->add_option("--stats", run.stats_path, "write the final statistics as JSON to this file");

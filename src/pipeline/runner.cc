@@ -117,6 +117,7 @@ arrow::Status Runner::Open() {
     kafka.bounded = options_.mode != RunMode::kContinuous;
     kafka.stop = options_.stop;
     kafka.strict_commits = checkpoint_ != nullptr;
+    kafka.rebuild_state = options_.rebuild_state;
     auto made = KafkaSource::Make(std::move(kafka), clock_);
     if (!made.ok()) {
       return made.status().WithMessage(plan_.spec.Where(plan_.spec.source.kafka->line),
@@ -132,6 +133,11 @@ arrow::Status Runner::Open() {
       files.pattern = plan_.spec.source.files->path;
       files.follow = plan_.spec.source.files->follow && options_.mode == RunMode::kContinuous;
       files.poll_interval = plan_.spec.source.files->poll_interval;
+    }
+    if (options_.rebuild_state) {
+      return arrow::Status::Invalid(
+          "--rebuild-state replays a Kafka topic; a files pipeline's state is in its checkpoint (give a new "
+          "checkpoint.path to start afresh)");
     }
     ARROW_ASSIGN_OR_RAISE(source_, FileSource::Make(files, clock_));
     ARROW_RETURN_NOT_OK(RecoverFiles());
@@ -463,8 +469,11 @@ arrow::Status Runner::OnAssigned(const std::vector<AssignedPartition>& partition
     if (tracker_) tracker_->AddPartition(p.id);
     if (!p.resume) continue;
     if (p.resume->checkpoint) {
-      ARROW_RETURN_NOT_OK(RestorePartition(p));
-      continue;
+      if (!options_.rebuild_state) {
+        ARROW_RETURN_NOT_OK(RestorePartition(p));
+        continue;
+      }
+      ARROW_RETURN_NOT_OK(PublishNamedCheckpoint(p));  // then replay, below
     }
     replay_until_[p.id.value()] = p.resume->processed_until;
     if (tracker_) {
@@ -497,6 +506,12 @@ void Runner::OnRevoked(const std::vector<PartitionId>& partitions, bool lost) {
   std::vector<int32_t> ids;
   for (PartitionId p : partitions) {
     ids.push_back(p.value());
+    if (auto it = owned_.find(p.value()); checkpoint_ && it != owned_.end()) {
+      // Its committed offset names a checkpoint that must outlive the hand-over.
+      const bool committed = committed_.offsets.count(p.value()) > 0;
+      const std::optional<std::string> name = committed ? committed_.checkpoint : it->second.checkpoint;
+      if (name) handed_over_[*name].emplace(it->second.topic, it->second.partition);
+    }
     owned_.erase(p.value());
     prepared_.offsets.erase(p.value());
     committed_.offsets.erase(p.value());
@@ -537,6 +552,18 @@ CommitPoint Runner::PlanCommit(PartitionId partition, KafkaOffset next) const {
     } else if (auto owned = owned_.find(partition.value()); owned != owned_.end()) {
       point.offset = KafkaOffset(owned->second.assigned_offset);
       point.resume.checkpoint = owned->second.checkpoint;
+    }
+    // Where --rebuild-state would replay from, with the partition's watermark there.
+    if (tracker_) {
+      point.resume.max_event_time = tracker_->MaxEventTime(partition);
+      const int64_t emitted = std::max(emitted_watermark_, tracker_->Floor(partition));
+      if (emitted != kWatermarkMin.value()) point.resume.emitted_watermark = emitted;
+    }
+    if (auto first = retained_->First(partition); first && first->offset < point.offset) {
+      point.resume.replay_from = first->offset.value();
+      point.resume.max_event_time = first->max_before == std::numeric_limits<int64_t>::min()
+                                        ? std::nullopt
+                                        : std::optional<int64_t>(first->max_before);
     }
     point.resume.processed_until = point.offset.value();
     return point;

@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,9 @@ struct RunOptions {
   std::optional<std::string> input;  // replaces the source with these NDJSON files
   // --checkpoint: replaces checkpoint.path; the only checkpoint an --input run uses.
   std::optional<std::string> checkpoint;
+  // --rebuild-state: Kafka partitions rebuild their state by replaying the records it
+  // holds instead of loading the checkpoint their commit names.
+  bool rebuild_state = false;
   std::optional<int64_t> batch_size;        // overrides trigger.batch_size
   std::string run_id;                       // makes output file names unique per run
   const std::atomic<bool>* stop = nullptr;  // ends waits at start-up (e.g. for Kafka) early
@@ -151,6 +155,9 @@ class Runner final : private PartitionListener {
   arrow::Status DiscardUncommitted(const std::string& why);
   // Kafka: a partition's state from the checkpoint its committed offset names.
   arrow::Status RestorePartition(const AssignedPartition& partition);
+  // --rebuild-state: publishes what the checkpoint a partition's commit names left
+  // staged (its state is rebuilt by replay instead of loaded).
+  arrow::Status PublishNamedCheckpoint(const AssignedPartition& partition);
   // Loads a source partition's state (operators, watermark) from `checkpoint`.
   arrow::Result<int64_t> RestoreState(const Checkpoint& checkpoint, const std::string& topic, int32_t number,
                                       PartitionId id);
@@ -210,6 +217,9 @@ class Runner final : private PartitionListener {
     std::optional<std::string> checkpoint;
   };
   std::map<int32_t, OwnedPartition> owned_;
+  // Checkpoints that partitions given away were last committed with, by name: kept
+  // until their new owner has committed past them (CheckpointCoordinator::StillNamed).
+  std::map<std::string, std::set<std::pair<std::string, int32_t>>> handed_over_;
   struct Activity {
     int64_t last_arrival = 0;  // monotonic time of the partition's last record (or assignment)
     bool idle = false;

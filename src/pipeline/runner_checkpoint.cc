@@ -45,6 +45,17 @@ arrow::Status Runner::OpenCheckpoint(
   }
   checkpoint_ = std::move(*opened);
   for (const auto& [name, store] : outputs) checkpoint_->AddOutput(name, store);
+  if (kafka) {
+    checkpoint_->SetStillNamed([this](const std::string& name) -> arrow::Result<bool> {
+      auto it = handed_over_.find(name);
+      if (it == handed_over_.end()) return false;  // partitions still owned were committed past it
+      std::vector<std::pair<std::string, int32_t>> partitions(it->second.begin(), it->second.end());
+      ARROW_ASSIGN_OR_RAISE(std::set<std::string> named, source_->CommittedCheckpoints(partitions));
+      if (named.count(name) > 0) return true;
+      handed_over_.erase(it);
+      return false;
+    });
+  }
   return arrow::Status::OK();
 }
 
@@ -72,7 +83,8 @@ arrow::Status Runner::RestorePartition(const AssignedPartition& partition) {
     return arrow::Status::Invalid(
         "the committed offset of ", source_->PartitionName(partition.id), " names checkpoint ", name,
         ": the group ran with a checkpoint, which this run lacks (its open windows live there); run with "
-        "the same 'checkpoint: {path: ...}' (or --checkpoint PATH), or use a new group_id");
+        "the same 'checkpoint: {path: ...}' (or --checkpoint PATH), or with --rebuild-state to rebuild the "
+        "state from the topic");
   }
   ARROW_ASSIGN_OR_RAISE(std::shared_ptr<const Checkpoint> checkpoint, checkpoint_->Load(name));
   ARROW_RETURN_NOT_OK(CheckCompatible(*checkpoint));
@@ -80,6 +92,19 @@ arrow::Status Runner::RestorePartition(const AssignedPartition& partition) {
                         RestoreState(*checkpoint, partition.topic, partition.partition, partition.id));
   spdlog::info("{}: restored {} open groups from checkpoint epoch {} ({})",
                source_->PartitionName(partition.id), groups, checkpoint->epoch, checkpoint_->Where(name));
+  return arrow::Status::OK();
+}
+
+arrow::Status Runner::PublishNamedCheckpoint(const AssignedPartition& partition) {
+  const std::string& name = *partition.resume->checkpoint;
+  spdlog::info("{}: rebuilding its state by replaying from offset {} (--rebuild-state; its commit names {})",
+               source_->PartitionName(partition.id), partition.offset, name);
+  if (!checkpoint_) return arrow::Status::OK();
+  auto loaded = checkpoint_->Load(name);
+  if (!loaded.ok()) {
+    spdlog::warn("{}: {}; files it left staged, if any, stay unpublished",
+                 source_->PartitionName(partition.id), loaded.status().message());
+  }
   return arrow::Status::OK();
 }
 
@@ -114,7 +139,9 @@ arrow::Status Runner::CheckCompatible(const Checkpoint& checkpoint) const {
           " holds the state of output '", name, "' as [", signature, "], but the pipeline now makes it [",
           now,
           "]: that state cannot be carried over. Give the pipeline a new checkpoint.path (or --checkpoint "
-          "PATH) to start afresh, or restore the output as it was");
+          "PATH) to start afresh, ",
+          retained_ ? "run with --rebuild-state to rebuild the state from the topic, " : "",
+          "or restore the output as it was");
     }
   }
   return arrow::Status::OK();

@@ -79,6 +79,7 @@ std::string EncodeCommitMetadata(const PartitionResume& resume) {
   std::string text = fmt::format("sluice:1 processed_until={}", resume.processed_until);
   if (resume.max_event_time) text += fmt::format(" max_event_time={}", *resume.max_event_time);
   if (resume.emitted_watermark) text += fmt::format(" emitted_watermark={}", *resume.emitted_watermark);
+  if (resume.replay_from) text += fmt::format(" replay_from={}", *resume.replay_from);
   if (resume.checkpoint) text += " checkpoint=" + *resume.checkpoint;
   return text;
 }
@@ -111,6 +112,8 @@ std::optional<PartitionResume> DecodeCommitMetadata(std::string_view text) {
       resume.max_event_time = number;
     } else if (name == "emitted_watermark") {
       resume.emitted_watermark = number;
+    } else if (name == "replay_from") {
+      resume.replay_from = number;
     }
   }
   if (!has_processed) return std::nullopt;
@@ -324,6 +327,27 @@ arrow::Status KafkaSource::ResolveStartOffsets(rd_kafka_topic_partition_list_t* 
           DecodeCommitMetadata(std::string_view(static_cast<const char*>(p.metadata), p.metadata_size));
       state->committed_metadata.assign(static_cast<const char*>(p.metadata), p.metadata_size);
     }
+    if (p.offset >= 0 && options_.rebuild_state && state->resume && state->resume->checkpoint &&
+        state->resume->replay_from && *state->resume->replay_from < p.offset) {
+      // Rebuild the partition's state from the records it still holds in open windows.
+      const int64_t from = *state->resume->replay_from;
+      err = request([&] {
+        return rd_kafka_query_watermark_offsets(consumer_.get(), p.topic, p.partition, &low, &high,
+                                                kRequestTimeoutMs);
+      });
+      if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        return KafkaError(err, "cannot read the offsets of " + sluice::PartitionName(p.topic, p.partition));
+      }
+      if (from < low) {
+        return arrow::Status::Invalid(
+            "--rebuild-state needs the records of ", sluice::PartitionName(p.topic, p.partition),
+            " from offset ", from, ", but the topic starts at ", low,
+            " now (retention deleted them): the state cannot be rebuilt; run with the checkpoint the group "
+            "used, or with a new group_id and checkpoint.path to start afresh");
+      }
+      p.offset = from;
+      continue;
+    }
     if (p.offset >= 0) continue;  // the group's committed offset
     switch (options_.start) {
       case KafkaSourceOptions::Start::kEarliest:
@@ -380,16 +404,36 @@ arrow::Status KafkaSource::Start(const rd_kafka_topic_partition_list_t* partitio
     state->at_end = options_.bounded && p.offset >= state->end_offset;
     assigned.push_back(AssignedPartition{state->id, state->topic, state->partition, p.offset, state->resume});
     std::string how = state->committed >= 0 ? "committed" : StartName(options_);
-    if (state->resume && state->resume->checkpoint) {
-      how += ", state in checkpoint " + *state->resume->checkpoint;
-    } else if (state->resume && state->resume->processed_until > p.offset) {
+    if (state->resume && state->resume->processed_until > p.offset) {
       how += fmt::format("; up to {} only to rebuild open windows", state->resume->processed_until);
+    } else if (state->resume && state->resume->checkpoint) {
+      how += ", state in checkpoint " + *state->resume->checkpoint;
     }
     described += fmt::format("{}{} from {} ({})", described.empty() ? "" : ", ",
                              sluice::PartitionName(p.topic, p.partition), p.offset, how);
   }
   spdlog::info("kafka: {} {}", how_taken, described);
   return listener_ ? listener_->OnAssigned(assigned) : arrow::Status::OK();
+}
+
+arrow::Result<std::set<std::string>> KafkaSource::CommittedCheckpoints(
+    const std::vector<std::pair<std::string, int32_t>>& partitions) {
+  KafkaPartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size())));
+  for (const auto& [topic, partition] : partitions)
+    rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), partition);
+  rd_kafka_resp_err_t err = rd_kafka_committed(consumer_.get(), list.get(), kRequestTimeoutMs);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return KafkaError(err, "cannot read the committed offsets of group '" + options_.group_id + "'");
+  }
+  std::set<std::string> names;
+  for (int i = 0; i < list->cnt; ++i) {
+    const rd_kafka_topic_partition_t& p = list->elems[i];
+    if (p.metadata == nullptr || p.metadata_size == 0) continue;
+    auto resume =
+        DecodeCommitMetadata(std::string_view(static_cast<const char*>(p.metadata), p.metadata_size));
+    if (resume && resume->checkpoint) names.insert(*resume->checkpoint);
+  }
+  return names;
 }
 
 arrow::Status KafkaSource::Rewind() {

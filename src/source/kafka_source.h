@@ -49,6 +49,11 @@ struct KafkaSourceOptions {
   // instead of being retried at the next commit: the epoch it commits must not be
   // published (docs/exactly-once.md).
   bool strict_commits = false;
+  // --rebuild-state: a partition whose commit names a checkpoint starts at the commit's
+  // replay_from (the first record still held in operator state) instead of the
+  // committed offset, so that its state is rebuilt by replay; an error when retention
+  // has deleted that record.
+  bool rebuild_state = false;
   // Record each message's key, timestamp and headers (RawBatch::metadata); pipelines turn
   // it off unless a metadata column needs them (it costs a copy per message).
   bool metadata = true;
@@ -90,6 +95,8 @@ class KafkaSource final : public Source {
   arrow::Status CommitPrepared(int64_t ticket) override;
   arrow::Status Close() override;
   arrow::Status Rewind() override;
+  arrow::Result<std::set<std::string>> CommittedCheckpoints(
+      const std::vector<std::pair<std::string, int32_t>>& partitions) override;
   const SourceStats& stats() const override { return stats_; }
   std::string Describe() const override;
   std::string PartitionName(PartitionId partition) const override;
@@ -172,7 +179,7 @@ class KafkaSource final : public Source {
 };
 
 // Commit metadata: "sluice:1 processed_until=N[ max_event_time=T][ emitted_watermark=W]
-// [ checkpoint=NAME]" (numbers decimal, times in microseconds since the epoch; NAME a
+// [ replay_from=R][ checkpoint=NAME]" (numbers decimal, times in microseconds since the epoch; NAME a
 // checkpoint file name, without spaces). Decoding anything else (another consumer's
 // metadata, a newer format) gives nullopt.
 std::string EncodeCommitMetadata(const PartitionResume& resume);

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,10 @@ struct PartitionResume {
   // Checkpointed pipelines: the checkpoint holding the partition's state as of the
   // committed offset (which then equals processed_until; nothing is replayed).
   std::optional<std::string> checkpoint;
+  // Checkpointed pipelines: the first offset whose record still lives only in operator
+  // state. --rebuild-state replays from here (max_event_time is then the partition's
+  // largest event time before it) instead of loading the checkpoint.
+  std::optional<int64_t> replay_from;
 };
 
 struct AssignedPartition {
@@ -118,6 +123,13 @@ class Source {
   // as if it had been lost and assigned again (the listener hears OnRevoked with `lost`,
   // then OnAssigned). Prepared commits are dropped. Used when a commit was rejected.
   virtual arrow::Status Rewind() { return arrow::Status::OK(); }
+  // Sources that commit: the checkpoints that the committed offsets of these partitions
+  // (topic, partition) name now, as the group stores them (checkpoint retention).
+  virtual arrow::Result<std::set<std::string>> CommittedCheckpoints(
+      const std::vector<std::pair<std::string, int32_t>>& partitions) {
+    (void)partitions;
+    return std::set<std::string>{};
+  }
 
   // Files sources, for checkpoints: how far each file has been read (every record
   // returned so far is behind these positions), and the reverse before the first Next:

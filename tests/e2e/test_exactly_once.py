@@ -21,6 +21,8 @@ import s3_util
 KILLS = int(os.environ.get("SLUICE_CRASH_KILLS", "10"))
 # Columns computed from the processing time differ between two runs.
 PROCESSING_TIME = {"processing_timestamp", "processed_at"}
+# A progress line of a trigger that read records.
+WORKING = r"trigger \d+ \| [1-9]\d* records"
 FAULT_POINTS = ["staged-file", "after-checkpoint", "after-commit", "publish-file", "after-publish"]
 
 
@@ -285,3 +287,71 @@ def test_once_runs_over_a_growing_landing_directory(sluice_bin, tmp_path):
                              capture_output=True, text=True)
     assert drained.returncode == 0, drained.stderr[-3000:]
     assert_same_lake(lake, uninterrupted(sluice_bin, pipeline, landing, tmp_path))
+
+
+# Several processes in one group: partitions move with their state (the checkpoint
+# their committed offset names, on a shared MinIO location).
+
+def group_env(kafka_bootstrap, s3_server, topic, group, lake):
+    return dict(ku.sluice_env(kafka_bootstrap, topic, group, lake, interval=1), **s3_util.aws_env(s3_server))
+
+
+def test_three_processes_one_killed_one_late_on_a_shared_checkpoint(sluice_bin, kafka_bootstrap, s3_server, tmp_path):
+    events = tmp_path / "events.ndjson"
+    generate(sluice_bin, events, 90_000, seed=28)
+    topic = ku.create_topic(kafka_bootstrap, 6, "three")
+    producer = Producer(kafka_bootstrap, topic, ku.iot_messages(events), chunk=3_000, pause=0.5)
+    pipeline = kafka_pipeline(tmp_path)
+    group, lake = ku.unique("three"), f"s3://{s3_util.make_bucket(s3_server)}"
+    env = group_env(kafka_bootstrap, s3_server, topic, group, lake)
+    producer.start()
+    first, first_log = ku.start(sluice_bin, pipeline, env, tmp_path, "first")
+    second, second_log = ku.start(sluice_bin, pipeline, env, tmp_path, "second")
+    ku.wait_for_line(second_log, r"kafka: assigned .*\[")
+    ku.wait_for_line(second_log, WORKING)
+    second.send_signal(signal.SIGKILL)  # mid-window: every window spans a minute of events
+    second.wait(30)
+    third, third_log = ku.start(sluice_bin, pipeline, env, tmp_path, "third")
+    producer.join()
+    ku.wait_until_processed(kafka_bootstrap, group, topic, 6, timeout=180)
+    for process, log in ((first, first_log), (third, third_log)):
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(60) == 0, log.read_text()[-3000:]
+    assert "restored" in first_log.read_text() + third_log.read_text(), "no partition moved with its state"
+    drain_and_check(sluice_bin, pipeline, env, tmp_path, lake, producer.records,
+                    con=s3_util.duckdb_connection(s3_server))
+    assert_plain_readers_see_whole_files(s3_server, lake)
+
+
+def test_a_paused_process_publishes_nothing_for_partitions_it_lost(sluice_bin, kafka_bootstrap, s3_server, tmp_path):
+    """SIGSTOP past the session timeout: the other member takes the partitions from the
+    checkpoint; after SIGCONT the paused one's commit is rejected (or its partitions are
+    lost) and it drops its epochs instead of publishing them."""
+    events = tmp_path / "events.ndjson"
+    generate(sluice_bin, events, 60_000, seed=29)
+    topic = ku.create_topic(kafka_bootstrap, 4, "zombie")
+    producer = Producer(kafka_bootstrap, topic, ku.iot_messages(events), chunk=2_000, pause=0.4)
+    pipeline = kafka_pipeline(tmp_path)
+    group, lake = ku.unique("zombie"), f"s3://{s3_util.make_bucket(s3_server)}"
+    env = group_env(kafka_bootstrap, s3_server, topic, group, lake)
+    producer.start()
+    active, active_log = ku.start(sluice_bin, pipeline, env, tmp_path, "active")
+    paused, paused_log = ku.start(sluice_bin, pipeline, env, tmp_path, "paused")
+    ku.wait_for_line(paused_log, r"kafka: assigned .*\[")
+    # Both have committed: the partitions move with the state of a checkpoint.
+    deadline = time.time() + 60
+    while min(ku.processed_until(kafka_bootstrap, group, topic, 4).values()) <= 0:
+        assert time.time() < deadline, "no commit on every partition within 60 s"
+        time.sleep(0.5)
+    paused.send_signal(signal.SIGSTOP)
+    ku.wait_for_line(active_log, r"restored", timeout=60)  # it took the paused one's partitions
+    time.sleep(2)
+    paused.send_signal(signal.SIGCONT)
+    ku.wait_for_line(paused_log, r"epochs not committed are dropped|did not accept the commit|lost", timeout=60)
+    producer.join()
+    ku.wait_until_processed(kafka_bootstrap, group, topic, 4, timeout=180)
+    for process, log in ((active, active_log), (paused, paused_log)):
+        process.send_signal(signal.SIGTERM)
+        process.wait(60)
+    drain_and_check(sluice_bin, pipeline, env, tmp_path, lake, producer.records,
+                    con=s3_util.duckdb_connection(s3_server))
