@@ -690,7 +690,9 @@ arrow::Status Runner::EndEpoch(size_t max_pending) {
     // After a dropped epoch the state is stale until the source rewinds: nothing of it
     // is committed.
     if (rewind_) return DiscardUncommitted("");
+    const int64_t started = clock_->MonotonicMicros();
     ARROW_ASSIGN_OR_RAISE(trigger.checkpoint, SnapshotEpoch());
+    trigger.snapshot_seconds = static_cast<double>(clock_->MonotonicMicros() - started) / 1e6;
     commit = trigger.checkpoint != nullptr;  // an epoch that changed nothing commits nothing
     if (commit) {
       trigger.commit.checkpoint = checkpoint_->NameFor(trigger.checkpoint->epoch);

@@ -98,6 +98,7 @@ class Runner final : private PartitionListener {
     int64_t ticket = 0;
     std::vector<int64_t> marks;
     std::shared_ptr<Checkpoint> checkpoint;
+    double snapshot_seconds = 0;  // the pipeline's pause to take the checkpoint
     // Kafka: the checkpoint's name and the offset it holds for each partition (by
     // PartitionId), which the commit carries.
     struct Commit {
