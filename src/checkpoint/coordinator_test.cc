@@ -58,6 +58,16 @@ class CoordinatorTest : public ::testing::Test {
 
   bool InLake(const std::string& path) { return fs::exists(root_ / "lake" / path); }
 
+  // The checkpoints in the store, oldest first.
+  std::vector<std::string> CheckpointNames() const {
+    std::vector<std::string> names;
+    for (const auto& entry : fs::directory_iterator(root_ / "checkpoint" / "checkpoints")) {
+      if (entry.path().extension() == ".ckpt") names.push_back(entry.path().filename().string());
+    }
+    std::sort(names.begin(), names.end());
+    return names;
+  }
+
   Storage storage_;
   fs::path root_;
   std::shared_ptr<LocalObjectStore> lake_;
@@ -156,11 +166,7 @@ TEST_F(CoordinatorTest, KafkaGroupsKeepTheNewestCheckpointsOfTheirWriterOnly) {
     ASSERT_TRUE(c->Write(checkpoint).ok());
     ASSERT_TRUE(c->Publish(checkpoint).ok());
   }
-  std::vector<std::string> names;
-  for (const auto& entry : fs::directory_iterator(root_ / "checkpoint" / "checkpoints")) {
-    if (entry.path().extension() == ".ckpt") names.push_back(entry.path().filename().string());
-  }
-  std::sort(names.begin(), names.end());
+  const std::vector<std::string> names = CheckpointNames();
   EXPECT_EQ(names,
             (std::vector<std::string>{CheckpointStore::NameFor(1, "other"), CheckpointStore::NameFor(5, "w"),
                                       CheckpointStore::NameFor(6, "w"), CheckpointStore::NameFor(7, "w")}));
@@ -190,11 +196,7 @@ TEST_F(CoordinatorTest, SelfCommittingKeepsTheNewestCheckpointsOfEveryRun) {
       ASSERT_TRUE(c->Publish(checkpoint).ok());
     }
   }
-  std::vector<std::string> left;
-  for (const auto& entry : fs::directory_iterator(root_ / "checkpoint" / "checkpoints")) {
-    if (entry.path().extension() == ".ckpt") left.push_back(entry.path().filename().string());
-  }
-  std::sort(left.begin(), left.end());
+  const std::vector<std::string> left = CheckpointNames();
   ASSERT_EQ(left.size(), 3u);
   EXPECT_EQ(left[0], CheckpointStore::NameFor(4, "run-b"));
   EXPECT_EQ(left[2], CheckpointStore::NameFor(6, "run-c"));

@@ -24,6 +24,13 @@ def unique(prefix):
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
+def generate(sluice_bin, path, count, seed, *extra):
+    """`count` IoT events (2% late, 1% malformed) into an NDJSON file with `sluice produce`."""
+    subprocess.run([sluice_bin, "produce", "--scenario", "iot", "--count", str(count), "--seed", str(seed),
+                    "--late-fraction", "0.02", "--bad-fraction", "0.01", *extra, "--to", str(path)], check=True,
+                   capture_output=True)
+
+
 def create_topic(bootstrap, partitions, prefix="t"):
     name = unique(prefix)
     admin = AdminClient({"bootstrap.servers": bootstrap})

@@ -8,7 +8,7 @@ import shutil
 import subprocess
 
 import kafka_util as ku
-from test_exactly_once import files_pipeline, generate, split_into
+from test_exactly_once import files_pipeline, split_into
 
 
 def run(sluice_bin, pipeline, env, *args, cwd):
@@ -18,7 +18,7 @@ def run(sluice_bin, pipeline, env, *args, cwd):
 
 def landing_with(sluice_bin, tmp_path, parts=2, count=6_000):
     events = tmp_path / "events.ndjson"
-    generate(sluice_bin, events, count, seed=31)
+    ku.generate(sluice_bin, events, count, seed=31)
     landing = tmp_path / "landing"
     landing.mkdir()
     return landing, split_into(events, landing, parts)
@@ -87,7 +87,7 @@ def kafka_once(sluice_bin, kafka_bootstrap, tmp_path, count=8_000):
     """A topic read once (--once) by the reference job with its checkpoint: the group's
     commits name it and open windows live in it."""
     events = tmp_path / "events.ndjson"
-    generate(sluice_bin, events, count, seed=32)
+    ku.generate(sluice_bin, events, count, seed=32)
     topic = ku.create_topic(kafka_bootstrap, 2, "ckerr")
     records = ku.produce(kafka_bootstrap, topic, ku.iot_messages(events))
     pipeline = ku.pipeline_variant(tmp_path, metadata=True)

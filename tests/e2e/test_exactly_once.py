@@ -13,7 +13,6 @@ import threading
 import time
 
 import duckdb
-import pytest
 
 import kafka_util as ku
 import s3_util
@@ -24,18 +23,6 @@ PROCESSING_TIME = {"processing_timestamp", "processed_at"}
 # A progress line of a trigger that read records.
 WORKING = r"trigger \d+ \| [1-9]\d* records"
 FAULT_POINTS = ["staged-file", "after-checkpoint", "after-commit", "publish-file", "after-publish"]
-
-
-@pytest.fixture(autouse=True)
-def no_leftover_processes():
-    yield
-    ku.stop_started()
-
-
-def generate(sluice_bin, path, count, seed):
-    subprocess.run([sluice_bin, "produce", "--scenario", "iot", "--count", str(count), "--seed", str(seed),
-                    "--late-fraction", "0.02", "--bad-fraction", "0.01", "--to", str(path)], check=True,
-                   capture_output=True)
 
 
 def kafka_pipeline(tmp_path, instance_id=None):
@@ -92,7 +79,7 @@ def recovered_lines(logs):
 
 def test_kill_loop_with_the_lake_on_local_disk(sluice_bin, kafka_bootstrap, tmp_path):
     events = tmp_path / "events.ndjson"
-    generate(sluice_bin, events, 60_000, seed=21)
+    ku.generate(sluice_bin, events, 60_000, seed=21)
     topic = ku.create_topic(kafka_bootstrap, 3, "crash")
     producer = Producer(kafka_bootstrap, topic, ku.iot_messages(events))
     pipeline = kafka_pipeline(tmp_path, instance_id="crash-local")
@@ -107,7 +94,7 @@ def test_kill_loop_with_the_lake_on_local_disk(sluice_bin, kafka_bootstrap, tmp_
 
 def test_kill_loop_with_the_lake_on_minio(sluice_bin, kafka_bootstrap, s3_server, tmp_path):
     events = tmp_path / "events.ndjson"
-    generate(sluice_bin, events, 60_000, seed=22)
+    ku.generate(sluice_bin, events, 60_000, seed=22)
     topic = ku.create_topic(kafka_bootstrap, 3, "crash-s3")
     producer = Producer(kafka_bootstrap, topic, ku.iot_messages(events))
     pipeline = kafka_pipeline(tmp_path, instance_id="crash-s3")
@@ -140,7 +127,7 @@ def test_restarts_without_static_membership_get_their_partitions_back(sluice_bin
 
 def load_topic(sluice_bin, bootstrap, tmp_path, count, seed, partitions=3):
     events = tmp_path / "events.ndjson"
-    generate(sluice_bin, events, count, seed)
+    ku.generate(sluice_bin, events, count, seed)
     topic = ku.create_topic(bootstrap, partitions, "eo")
     return topic, ku.produce(bootstrap, topic, ku.iot_messages(events))
 
@@ -223,38 +210,38 @@ def uninterrupted(sluice_bin, pipeline, landing, tmp_path):
     return lake
 
 
-def test_files_source_kill_loop(sluice_bin, tmp_path):
+def landing_zone(sluice_bin, tmp_path, count, seed, parts):
+    """`count` events in `parts` files of a landing directory, the files pipeline over it
+    and its environment (1-second triggers): (landing, pipeline, lake, env)."""
     events = tmp_path / "events.ndjson"
-    generate(sluice_bin, events, 60_000, seed=25)
+    ku.generate(sluice_bin, events, count, seed=seed)
     landing = tmp_path / "landing"
     landing.mkdir()
-    split_into(events, landing, 6)
-    pipeline = files_pipeline(tmp_path, landing)
+    split_into(events, landing, parts)
     lake = tmp_path / "lake"
-    env = dict(os.environ, OUTPUT_URI=str(lake), AGGREGATOR_FLUSH_INTERVAL="1")
+    return landing, files_pipeline(tmp_path, landing), lake, dict(os.environ, OUTPUT_URI=str(lake),
+                                                                  AGGREGATOR_FLUSH_INTERVAL="1")
+
+
+def drain_files_and_compare(sluice_bin, pipeline, env, landing, lake, tmp_path):
+    drained = subprocess.run([sluice_bin, "run", str(pipeline), "--drain"], env=env, cwd=tmp_path,
+                             capture_output=True, text=True)
+    assert drained.returncode == 0, drained.stderr[-3000:]
+    assert_same_lake(lake, uninterrupted(sluice_bin, pipeline, landing, tmp_path))
+
+
+def test_files_source_kill_loop(sluice_bin, tmp_path):
+    landing, pipeline, lake, env = landing_zone(sluice_bin, tmp_path, 60_000, 25, parts=6)
     # A run reads 2,000 records a second: each is killed part way.
     logs = kill_loop(sluice_bin, pipeline, env, tmp_path, KILLS, seed=5, low=0.5, high=2.5)
     assert sum(log.read_text(errors="replace").count("recovered epoch") for log in logs) > 0
-    drained = subprocess.run([sluice_bin, "run", str(pipeline), "--drain"], env=env, cwd=tmp_path,
-                             capture_output=True, text=True)
-    assert drained.returncode == 0, drained.stderr[-3000:]
-    assert_same_lake(lake, uninterrupted(sluice_bin, pipeline, landing, tmp_path))
+    drain_files_and_compare(sluice_bin, pipeline, env, landing, lake, tmp_path)
 
 
 def test_files_source_kill_at_each_step(sluice_bin, tmp_path):
-    events = tmp_path / "events.ndjson"
-    generate(sluice_bin, events, 40_000, seed=26)
-    landing = tmp_path / "landing"
-    landing.mkdir()
-    split_into(events, landing, 4)
-    pipeline = files_pipeline(tmp_path, landing)
-    lake = tmp_path / "lake"
-    env = dict(os.environ, OUTPUT_URI=str(lake), AGGREGATOR_FLUSH_INTERVAL="1")
+    landing, pipeline, lake, env = landing_zone(sluice_bin, tmp_path, 40_000, 26, parts=4)
     fault_runs(sluice_bin, pipeline, env, tmp_path)
-    drained = subprocess.run([sluice_bin, "run", str(pipeline), "--drain"], env=env, cwd=tmp_path,
-                             capture_output=True, text=True)
-    assert drained.returncode == 0, drained.stderr[-3000:]
-    assert_same_lake(lake, uninterrupted(sluice_bin, pipeline, landing, tmp_path))
+    drain_files_and_compare(sluice_bin, pipeline, env, landing, lake, tmp_path)
 
 
 def test_once_runs_over_a_growing_landing_directory(sluice_bin, tmp_path):
@@ -262,7 +249,7 @@ def test_once_runs_over_a_growing_landing_directory(sluice_bin, tmp_path):
     files and keeps its open windows in the checkpoint; one run is killed; a final
     --drain equals one uninterrupted run."""
     events = tmp_path / "events.ndjson"
-    generate(sluice_bin, events, 30_000, seed=27)
+    ku.generate(sluice_bin, events, 30_000, seed=27)
     staging = tmp_path / "incoming"
     staging.mkdir()
     files = split_into(events, staging, 5)
@@ -292,19 +279,22 @@ def test_once_runs_over_a_growing_landing_directory(sluice_bin, tmp_path):
 # Several processes in one group: partitions move with their state (the checkpoint
 # their committed offset names, on a shared MinIO location).
 
-def group_env(kafka_bootstrap, s3_server, topic, group, lake):
-    return dict(ku.sluice_env(kafka_bootstrap, topic, group, lake, interval=1), **s3_util.aws_env(s3_server))
+def producing_group(sluice_bin, kafka_bootstrap, s3_server, tmp_path, count, seed, partitions, chunk, pause):
+    """A topic being filled by a producer (started) and what processes of one group on a
+    MinIO lake need: (producer, pipeline, topic, group, lake, env)."""
+    events = tmp_path / "events.ndjson"
+    ku.generate(sluice_bin, events, count, seed=seed)
+    topic = ku.create_topic(kafka_bootstrap, partitions, "group")
+    producer = Producer(kafka_bootstrap, topic, ku.iot_messages(events), chunk=chunk, pause=pause)
+    group, lake = ku.unique("group"), f"s3://{s3_util.make_bucket(s3_server)}"
+    env = dict(ku.sluice_env(kafka_bootstrap, topic, group, lake, interval=1), **s3_util.aws_env(s3_server))
+    producer.start()
+    return producer, kafka_pipeline(tmp_path), topic, group, lake, env
 
 
 def test_three_processes_one_killed_one_late_on_a_shared_checkpoint(sluice_bin, kafka_bootstrap, s3_server, tmp_path):
-    events = tmp_path / "events.ndjson"
-    generate(sluice_bin, events, 90_000, seed=28)
-    topic = ku.create_topic(kafka_bootstrap, 6, "three")
-    producer = Producer(kafka_bootstrap, topic, ku.iot_messages(events), chunk=3_000, pause=0.5)
-    pipeline = kafka_pipeline(tmp_path)
-    group, lake = ku.unique("three"), f"s3://{s3_util.make_bucket(s3_server)}"
-    env = group_env(kafka_bootstrap, s3_server, topic, group, lake)
-    producer.start()
+    producer, pipeline, topic, group, lake, env = producing_group(
+        sluice_bin, kafka_bootstrap, s3_server, tmp_path, 90_000, 28, partitions=6, chunk=3_000, pause=0.5)
     first, first_log = ku.start(sluice_bin, pipeline, env, tmp_path, "first")
     second, second_log = ku.start(sluice_bin, pipeline, env, tmp_path, "second")
     ku.wait_for_line(second_log, r"kafka: assigned .*\[")
@@ -327,14 +317,8 @@ def test_a_paused_process_publishes_nothing_for_partitions_it_lost(sluice_bin, k
     """SIGSTOP past the session timeout: the other member takes the partitions from the
     checkpoint; after SIGCONT the paused one's commit is rejected (or its partitions are
     lost) and it drops its epochs instead of publishing them."""
-    events = tmp_path / "events.ndjson"
-    generate(sluice_bin, events, 60_000, seed=29)
-    topic = ku.create_topic(kafka_bootstrap, 4, "zombie")
-    producer = Producer(kafka_bootstrap, topic, ku.iot_messages(events), chunk=2_000, pause=0.4)
-    pipeline = kafka_pipeline(tmp_path)
-    group, lake = ku.unique("zombie"), f"s3://{s3_util.make_bucket(s3_server)}"
-    env = group_env(kafka_bootstrap, s3_server, topic, group, lake)
-    producer.start()
+    producer, pipeline, topic, group, lake, env = producing_group(
+        sluice_bin, kafka_bootstrap, s3_server, tmp_path, 60_000, 29, partitions=4, chunk=2_000, pause=0.4)
     active, active_log = ku.start(sluice_bin, pipeline, env, tmp_path, "active")
     paused, paused_log = ku.start(sluice_bin, pipeline, env, tmp_path, "paused")
     ku.wait_for_line(paused_log, r"kafka: assigned .*\[")

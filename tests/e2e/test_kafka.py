@@ -14,23 +14,11 @@ import kafka_util as ku
 COUNT = int(os.environ.get("SLUICE_KAFKA_E2E_EVENTS", "200000"))
 
 
-@pytest.fixture(autouse=True)
-def no_leftover_processes():
-    yield
-    ku.stop_started()
-
-
-def generate(sluice_bin, path, count, seed):
-    subprocess.run([sluice_bin, "produce", "--scenario", "iot", "--count", str(count), "--seed", str(seed),
-                    "--late-fraction", "0.02", "--bad-fraction", "0.01", "--to", str(path)], check=True,
-                   capture_output=True)
-
-
 def load(sluice_bin, bootstrap, tmp_path, count, seed, partitions, prefix):
     """`count` generated IoT events in a new topic of `partitions` partitions, keyed by
     device: returns (topic, [(partition, offset, value)])."""
     events = tmp_path / "events.ndjson"
-    generate(sluice_bin, events, count, seed)
+    ku.generate(sluice_bin, events, count, seed)
     topic = ku.create_topic(bootstrap, partitions, prefix)
     return topic, ku.produce(bootstrap, topic, ku.iot_messages(events))
 
@@ -41,7 +29,7 @@ def loaded_topic(sluice_bin, kafka_bootstrap, tmp_path_factory):
     device_id, produced by an independent client."""
     work = tmp_path_factory.mktemp("kafka")
     events = work / "events.ndjson"
-    generate(sluice_bin, events, COUNT, seed=11)
+    ku.generate(sluice_bin, events, COUNT, seed=11)
     topic = ku.create_topic(kafka_bootstrap, 3, "iot")
     records = ku.produce(kafka_bootstrap, topic, ku.iot_messages(events))
     return topic, records
@@ -171,7 +159,7 @@ def test_broker_restart_mid_run_loses_nothing(sluice_bin, kafka_bootstrap, tmp_p
     """Runs last in this module: it stops and starts the shared broker."""
     script = str(ku.ROOT / "scripts" / "kafka-dev.sh")
     events = tmp_path / "events.ndjson"
-    generate(sluice_bin, events, 40_000, seed=14)
+    ku.generate(sluice_bin, events, 40_000, seed=14)
     messages = ku.iot_messages(events)
     topic = ku.create_topic(kafka_bootstrap, 3, "bounce")
     records = ku.produce(kafka_bootstrap, topic, messages[:20_000])

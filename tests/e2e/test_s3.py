@@ -8,7 +8,6 @@ import os
 import re
 import signal
 import subprocess
-import time
 
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
@@ -20,18 +19,6 @@ import s3_util
 COUNT = int(os.environ.get("SLUICE_E2E_EVENTS", "1000000"))
 # Columns and partitions computed from the processing time differ between two runs.
 PROCESSING_TIME = {"processing_timestamp", "processed_at"}
-
-
-@pytest.fixture(autouse=True)
-def no_leftover_processes():
-    yield
-    ku.stop_started()
-
-
-def generate(sluice_bin, path, count, seed, *extra):
-    subprocess.run([sluice_bin, "produce", "--scenario", "iot", "--count", str(count), "--seed", str(seed),
-                    "--late-fraction", "0.02", "--bad-fraction", "0.01", *extra, "--to", str(path)], check=True,
-                   capture_output=True)
 
 
 def layout(names):
@@ -55,7 +42,7 @@ def runs(sluice_bin, s3_server, tmp_path_factory):
     """The reference job on the same COUNT events, once to local disk, once to S3."""
     work = tmp_path_factory.mktemp("s3")
     events = work / "events.ndjson"
-    generate(sluice_bin, events, COUNT, 7)
+    ku.generate(sluice_bin, events, COUNT, 7)
     local = work / "lake"
     bucket = s3_util.make_bucket(s3_server)
     remote = f"s3://{bucket}/iot"
@@ -157,7 +144,7 @@ SECRET = "s3cr3t-value-that-must-never-print"
                                   "missing bucket", "unreachable endpoint"])
 def test_s3_errors_are_clear_and_print_no_secret(sluice_bin, s3_server, tmp_path, case):
     events = tmp_path / "events.ndjson"
-    generate(sluice_bin, events, 1000, 3)
+    ku.generate(sluice_bin, events, 1000, 3)
     bucket = s3_util.make_bucket(s3_server)
     env = s3_util.sluice_env(s3_server, OUTPUT_URI=f"s3://{bucket}/lake")
     pipeline = ku.REFERENCE
@@ -207,7 +194,7 @@ def test_kill_during_a_multipart_upload_leaves_nothing_visible(sluice_bin, s3_se
     # 1M events in 17 minutes of event time: one raw file of about 15 MiB, uploaded in
     # parts while it is written; files complete only at the trigger (10 minutes away).
     events = tmp_path / "events.ndjson"
-    generate(sluice_bin, events, 1_000_000, 5, "--events-per-second", "1000", "--start", "2025-07-28T14:00:00Z")
+    ku.generate(sluice_bin, events, 1_000_000, 5, "--events-per-second", "1000", "--start", "2025-07-28T14:00:00Z")
     bucket = s3_util.make_bucket(s3_server)
     uri = f"s3://{bucket}/lake"
     pipeline = reference_variant(tmp_path, follow=str(events))
@@ -236,7 +223,7 @@ def test_kill_during_a_multipart_upload_leaves_nothing_visible(sluice_bin, s3_se
 def test_s3_outage_mid_run_retries_and_loses_nothing(sluice_bin, s3_server, kafka_bootstrap, tmp_path):
     """Stops the shared S3 server for 20 s while sluice consumes Kafka; runs last."""
     events = tmp_path / "events.ndjson"
-    generate(sluice_bin, events, 60_000, 16)
+    ku.generate(sluice_bin, events, 60_000, 16)
     messages = ku.iot_messages(events)
     topic = ku.create_topic(kafka_bootstrap, 3, "s3-outage")
     records = ku.produce(kafka_bootstrap, topic, messages[:30_000])
