@@ -769,7 +769,15 @@ arrow::Status Runner::RunTriggers(const std::atomic<bool>& stop) {
       // Records read since the last commit were dropped with their epochs: read again.
       rewind_ = false;
       raw.Clear();
-      ARROW_RETURN_NOT_OK(source_->Rewind());
+      arrow::Status rewound = source_->Rewind();
+      if (rewound.IsIOError()) {
+        // The group cannot be reached (a broker outage): nothing is read until it can.
+        spdlog::warn("cannot go back to the committed offsets yet ({}); retrying", rewound.message());
+        rewind_ = true;
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+        continue;
+      }
+      ARROW_RETURN_NOT_OK(rewound);
       ARROW_RETURN_NOT_OK(std::exchange(listener_error_, arrow::Status::OK()));
       continue;
     }

@@ -233,17 +233,7 @@ void KafkaSource::OnError(rd_kafka_t* rk, int err, const char* reason, void* opa
   auto* self = static_cast<KafkaSource*>(opaque);
   auto code = static_cast<rd_kafka_resp_err_t>(err);
   if (code == RD_KAFKA_RESP_ERR__FATAL) {
-    char text[512];
-    const rd_kafka_resp_err_t fatal = rd_kafka_fatal_error(rk, text, sizeof(text));
-    if (!self->callback_error_.ok()) return;
-    if (fatal == RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID) {
-      self->callback_error_ = arrow::Status::Invalid(
-          "another process joined group '", self->options_.group_id, "' with instance_id '",
-          self->options_.instance_id,
-          "', which fenced this one: give every process its own source.kafka.instance_id");
-    } else {
-      self->callback_error_ = arrow::Status::IOError("Kafka consumer failed: ", text);
-    }
+    if (self->callback_error_.ok()) self->callback_error_ = self->FatalError(rk);
     return;
   }
   if (code == RD_KAFKA_RESP_ERR__AUTHENTICATION) {
@@ -544,10 +534,23 @@ bool KafkaSource::AllAtEnd() const {
   return true;
 }
 
+arrow::Status KafkaSource::FatalError(rd_kafka_t* rk) const {
+  char text[512];
+  const rd_kafka_resp_err_t fatal = rd_kafka_fatal_error(rk, text, sizeof(text));
+  if (fatal == RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID) {
+    return arrow::Status::Invalid(
+        "another process joined group '", options_.group_id, "' with instance_id '", options_.instance_id,
+        "', which fenced this one: give every process its own source.kafka.instance_id");
+  }
+  return arrow::Status::IOError("Kafka consumer failed: ", text);
+}
+
 arrow::Status KafkaSource::HandleMessageError(const rd_kafka_message_t& message) {
   const char* topic = message.rkt ? rd_kafka_topic_name(message.rkt) : "";
   const std::string where = message.rkt ? sluice::PartitionName(topic, message.partition) : "kafka";
   switch (message.err) {
+    case RD_KAFKA_RESP_ERR__FATAL:
+      return FatalError(consumer_.get());
     case RD_KAFKA_RESP_ERR__PARTITION_EOF:
       if (Partition* state = Find(topic, message.partition, false)) state->at_end = true;
       return arrow::Status::OK();
@@ -719,6 +722,8 @@ arrow::Status KafkaSource::CommitPlanned(const std::vector<PlannedCommit>& plann
     }
     err = entry.err;
   }
+  if (err == RD_KAFKA_RESP_ERR__FATAL || err == RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID)
+    return FatalError(consumer_.get());
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR && options_.strict_commits) {
     ++stats_.commit_retries;
     return arrow::Status::Cancelled("kafka: the group did not accept the commit (", rd_kafka_err2str(err),

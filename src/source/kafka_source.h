@@ -153,6 +153,9 @@ class KafkaSource final : public Source {
   arrow::Status CommitPlanned(const std::vector<PlannedCommit>& planned);
   Partition* Find(std::string_view topic, int32_t partition, bool create);
   arrow::Status HandleMessageError(const rd_kafka_message_t& message);
+  // The consumer's fatal error (kInvalid naming the id when another process took this
+  // one's instance_id).
+  arrow::Status FatalError(rd_kafka_t* rk) const;
   bool AllAtEnd() const;
   // Before the first assignment: a progress line every few seconds; an error once the
   // group should have formed long ago.

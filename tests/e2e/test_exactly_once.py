@@ -14,10 +14,14 @@ import time
 
 import duckdb
 
+import pytest
+
 import kafka_util as ku
 import s3_util
 
-KILLS = int(os.environ.get("SLUICE_CRASH_KILLS", "10"))
+KILLS = int(os.environ.get("SLUICE_CRASH_KILLS", "10"))  # SLUICE_CRASH_KILLS=100 for the soak
+# Long outages run only with SLUICE_SOAK=1 (minutes each; not in `make test`).
+SOAK = pytest.mark.skipif(not os.environ.get("SLUICE_SOAK"), reason="a soak: set SLUICE_SOAK=1")
 # Columns computed from the processing time differ between two runs.
 PROCESSING_TIME = {"processing_timestamp", "processed_at"}
 # A progress line of a trigger that read records.
@@ -339,3 +343,41 @@ def test_a_paused_process_publishes_nothing_for_partitions_it_lost(sluice_bin, k
         process.wait(60)
     drain_and_check(sluice_bin, pipeline, env, tmp_path, lake, producer.records,
                     con=s3_util.duckdb_connection(s3_server))
+
+
+def test_a_second_process_with_the_same_instance_id_fences_the_first(sluice_bin, kafka_bootstrap, tmp_path):
+    topic, _ = load_topic(sluice_bin, kafka_bootstrap, tmp_path, 20_000, seed=30)
+    pipeline = kafka_pipeline(tmp_path, instance_id="twin")
+    env = ku.sluice_env(kafka_bootstrap, topic, ku.unique("twin"), tmp_path / "lake", interval=1)
+    first, first_log = ku.start(sluice_bin, pipeline, env, tmp_path, "first")
+    ku.wait_for_line(first_log, r"kafka: assigned .*\[")
+    second, second_log = ku.start(sluice_bin, pipeline, env, tmp_path, "second")
+    assert first.wait(60) == 2, first_log.read_text()[-3000:]
+    assert "with instance_id 'twin', which fenced this one: give every process its own " \
+           "source.kafka.instance_id" in first_log.read_text()
+    second.send_signal(signal.SIGTERM)
+    assert second.wait(60) == 0, second_log.read_text()[-3000:]
+
+
+@SOAK
+def test_broker_down_for_70_seconds_with_a_checkpoint(sluice_bin, kafka_bootstrap, tmp_path):
+    """Runs last: it stops the shared broker for longer than the session timeout."""
+    script = str(ku.ROOT / "scripts" / "kafka-dev.sh")
+    events = tmp_path / "events.ndjson"
+    ku.generate(sluice_bin, events, 60_000, seed=33)
+    messages = ku.iot_messages(events)
+    topic = ku.create_topic(kafka_bootstrap, 3, "outage")
+    records = ku.produce(kafka_bootstrap, topic, messages[:30_000])
+    pipeline = kafka_pipeline(tmp_path, instance_id="outage")
+    group, lake = ku.unique("outage"), tmp_path / "lake"
+    env = ku.sluice_env(kafka_bootstrap, topic, group, lake, interval=1)
+    process, log = ku.start(sluice_bin, pipeline, env, tmp_path, "run")
+    ku.wait_for_line(log, WORKING)
+    subprocess.run([script, "stop"], check=True)
+    time.sleep(70)
+    subprocess.run([script, "start"], check=True)
+    records += ku.produce(kafka_bootstrap, topic, messages[30_000:])
+    ku.wait_until_processed(kafka_bootstrap, group, topic, 3, timeout=300)
+    process.send_signal(signal.SIGTERM)
+    process.wait(60)
+    drain_and_check(sluice_bin, pipeline, env, tmp_path, lake, records)
