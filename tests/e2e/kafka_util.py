@@ -5,6 +5,7 @@ import json
 import os
 import pathlib
 import re
+import signal
 import subprocess
 import time
 import uuid
@@ -230,3 +231,31 @@ def start(sluice_bin, pipeline, env, workdir, name, *args):
 def run(sluice_bin, pipeline, env, *args, cwd, timeout=600):
     return subprocess.run([sluice_bin, "run", str(pipeline), *args], env=env, cwd=cwd, capture_output=True,
                           text=True, timeout=timeout)
+
+
+def broker_outage(sluice_bin, bootstrap, tmp_path, pipeline, *, count, seed, seconds_down, wait_pattern):
+    """Half of `count` events in a new 3-partition topic; `sluice run` of `pipeline` until
+    a log line matches `wait_pattern`; the shared broker stopped for `seconds_down`; the
+    other half produced; every record processed; SIGTERM; then `--drain`. Returns the
+    records (positions) and the lake for checking."""
+    script = str(ROOT / "scripts" / "kafka-dev.sh")
+    events = tmp_path / "events.ndjson"
+    generate(sluice_bin, events, count, seed)
+    messages = iot_messages(events)
+    topic = create_topic(bootstrap, 3, "outage")
+    records = produce(bootstrap, topic, messages[:count // 2])
+    group, lake = unique("outage"), tmp_path / "lake"
+    env = sluice_env(bootstrap, topic, group, lake, interval=1)
+    process, log = start(sluice_bin, pipeline, env, tmp_path, "run")
+    wait_for_line(log, wait_pattern)
+    subprocess.run([script, "stop"], check=True)
+    time.sleep(seconds_down)
+    subprocess.run([script, "start"], check=True)
+    records += produce(bootstrap, topic, messages[count // 2:])
+    # Until every record is processed (the commit metadata says so).
+    wait_until_processed(bootstrap, group, topic, 3, timeout=300)
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(60) == 0, log.read_text()[-3000:]
+    drained = run(sluice_bin, pipeline, env, "--drain", cwd=tmp_path)
+    assert drained.returncode == 0, drained.stderr[-3000:]
+    return records, lake

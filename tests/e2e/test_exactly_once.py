@@ -362,22 +362,7 @@ def test_a_second_process_with_the_same_instance_id_fences_the_first(sluice_bin,
 @SOAK
 def test_broker_down_for_70_seconds_with_a_checkpoint(sluice_bin, kafka_bootstrap, tmp_path):
     """Runs last: it stops the shared broker for longer than the session timeout."""
-    script = str(ku.ROOT / "scripts" / "kafka-dev.sh")
-    events = tmp_path / "events.ndjson"
-    ku.generate(sluice_bin, events, 60_000, seed=33)
-    messages = ku.iot_messages(events)
-    topic = ku.create_topic(kafka_bootstrap, 3, "outage")
-    records = ku.produce(kafka_bootstrap, topic, messages[:30_000])
     pipeline = kafka_pipeline(tmp_path, instance_id="outage")
-    group, lake = ku.unique("outage"), tmp_path / "lake"
-    env = ku.sluice_env(kafka_bootstrap, topic, group, lake, interval=1)
-    process, log = ku.start(sluice_bin, pipeline, env, tmp_path, "run")
-    ku.wait_for_line(log, WORKING)
-    subprocess.run([script, "stop"], check=True)
-    time.sleep(70)
-    subprocess.run([script, "start"], check=True)
-    records += ku.produce(kafka_bootstrap, topic, messages[30_000:])
-    ku.wait_until_processed(kafka_bootstrap, group, topic, 3, timeout=300)
-    process.send_signal(signal.SIGTERM)
-    process.wait(60)
-    drain_and_check(sluice_bin, pipeline, env, tmp_path, lake, records)
+    records, lake = ku.broker_outage(sluice_bin, kafka_bootstrap, tmp_path, pipeline, count=60_000, seed=33,
+                                     seconds_down=70, wait_pattern=WORKING)
+    ku.check_lake(lake, records, raw_has_positions=True)

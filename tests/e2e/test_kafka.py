@@ -4,7 +4,6 @@ one group, odd messages, and broker failures."""
 import json
 import os
 import signal
-import subprocess
 import time
 
 import pytest
@@ -157,25 +156,7 @@ def test_broker_down_at_start_fails_after_the_connect_timeout(sluice_bin, tmp_pa
 
 def test_broker_restart_mid_run_loses_nothing(sluice_bin, kafka_bootstrap, tmp_path):
     """Runs last in this module: it stops and starts the shared broker."""
-    script = str(ku.ROOT / "scripts" / "kafka-dev.sh")
-    events = tmp_path / "events.ndjson"
-    ku.generate(sluice_bin, events, 40_000, seed=14)
-    messages = ku.iot_messages(events)
-    topic = ku.create_topic(kafka_bootstrap, 3, "bounce")
-    records = ku.produce(kafka_bootstrap, topic, messages[:20_000])
     pipeline = ku.pipeline_variant(tmp_path, max_records=5_000, metadata=True)
-    group, lake = ku.unique("bounce"), tmp_path / "lake"
-    env = ku.sluice_env(kafka_bootstrap, topic, group, lake, interval=1)
-    process, log = ku.start(sluice_bin, pipeline, env, tmp_path, "run")
-    ku.wait_for_line(log, r"trigger 1 ")
-    subprocess.run([script, "stop"], check=True)
-    time.sleep(3)
-    subprocess.run([script, "start"], check=True)
-    records += ku.produce(kafka_bootstrap, topic, messages[20_000:])
-    # Until every record is processed (see the two-process test).
-    ku.wait_until_processed(kafka_bootstrap, group, topic, 3)
-    process.send_signal(signal.SIGTERM)
-    assert process.wait(60) == 0, log.read_text()[-3000:]
-    drained = ku.run(sluice_bin, pipeline, env, "--drain", cwd=tmp_path)
-    assert drained.returncode == 0, drained.stderr[-3000:]
+    records, lake = ku.broker_outage(sluice_bin, kafka_bootstrap, tmp_path, pipeline, count=40_000, seed=14,
+                                     seconds_down=3, wait_pattern=r"trigger 1 ")
     ku.check_lake(lake, records, raw_has_positions=True)
