@@ -9,9 +9,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include "common/text.h"
 #include "common/time_util.h"
-#include "expr/evaluator.h"
 #include "operator/operators.h"
 #include "source/file_source.h"
 #include "source/kafka_source.h"
@@ -21,28 +19,10 @@ namespace {
 
 namespace cp = arrow::compute;
 
-// Event times sluice accepts: years 0001 to 9999 (window arithmetic stays in range).
-constexpr int64_t kMinEventTime = -62135596800LL * 1'000'000;
-constexpr int64_t kMaxEventTime = 253402300799LL * 1'000'000 + 999'999;
-
 double CpuSeconds() {
   timespec ts{};
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-}
-
-// "battery_level=150, signal_strength=null" for the columns a check reads.
-std::string DescribeValues(const arrow::RecordBatch& batch, int64_t row,
-                           const std::vector<std::string>& columns) {
-  std::string out;
-  for (const auto& name : columns) {
-    auto column = batch.GetColumnByName(name);
-    if (!column) continue;
-    auto scalar = column->GetScalar(row);
-    std::string value = scalar.ok() ? Abbreviate((*scalar)->ToString(), 40) : "?";
-    out += (out.empty() ? "" : ", ") + name + "=" + value;
-  }
-  return out;
 }
 
 }  // namespace
@@ -143,7 +123,7 @@ arrow::Status Runner::Open() {
     ARROW_RETURN_NOT_OK(RecoverFiles());
   }
   source_->SetListener(this);
-  ARROW_ASSIGN_OR_RAISE(decoder_, JsonDecoder::Make(plan_.input_schema));
+  ARROW_ASSIGN_OR_RAISE(validator_, RecordValidator::Make(plan_));
   StartEpoch();
   return arrow::Status::OK();
 }
@@ -178,111 +158,20 @@ arrow::Status Runner::ProcessBatch(const RawBatch& raw) {
     }
   }
   MarkReplayed(raw);
+  ARROW_ASSIGN_OR_RAISE(RecordValidator::Validated validated, validator_->Validate(raw, now));
   std::vector<Rejection> rejections;
-  ARROW_ASSIGN_OR_RAISE(ValidRows valid, Validate(raw, now, &rejections));
+  for (Rejection& r : validated.rejections) Reject(raw, std::move(r), &rejections);
+  // A replayed record was counted by an earlier run, but takes the same path.
+  for (int32_t record : validated.record_index) stats_.valid += !IsReplayed(record);
+  for (int32_t record : validated.filtered) {
+    const bool counted = !IsReplayed(record);
+    stats_.valid += counted;
+    stats_.filtered += counted;
+  }
+  const ValidRows valid{std::move(validated.batch), std::move(validated.record_index)};
   if (valid.batch->num_rows() > 0) ARROW_RETURN_NOT_OK(WriteOutputs(raw, valid, now));
   ARROW_RETURN_NOT_OK(WriteRejected(raw, &rejections, now));
   return EmitWindows(now);
-}
-
-arrow::Result<Runner::ValidRows> Runner::Validate(const RawBatch& raw, int64_t now,
-                                                  std::vector<Rejection>* rejections) {
-  DecodedBatch decoded;
-  ARROW_RETURN_NOT_OK(decoder_->Decode(raw, &decoded));
-  for (auto& r : decoded.rejected) Reject(raw, std::move(r), rejections);
-
-  ARROW_ASSIGN_OR_RAISE(std::shared_ptr<arrow::RecordBatch> batch,
-                        AddMetadataColumns(decoded.batch, raw, decoded.record_index));
-  const int64_t n = batch->num_rows();
-  std::vector<uint8_t> rejected(n, 0);
-  auto reject_row = [&](int64_t row, Stage stage, std::string reason) {
-    if (rejected[row]) return;
-    rejected[row] = 1;
-    Reject(raw, Rejection{decoded.record_index[row], stage, std::move(reason), {}}, rejections);
-  };
-
-  // Derived columns, each seeing the ones before it.
-  for (const auto& column : plan_.columns) {
-    std::vector<RowError> errors;
-    ARROW_ASSIGN_OR_RAISE(auto values, EvaluateIsolatingErrors(column.expr, *batch, now, &errors));
-    for (const auto& e : errors)
-      reject_row(e.row, Stage::kColumn, "column '" + column.name + "': " + e.message);
-    ARROW_ASSIGN_OR_RAISE(
-        batch, batch->AddColumn(batch->num_columns(), arrow::field(column.name, values->type()), values));
-  }
-  // Checks: a row fails when a check is false (null passes: "when present").
-  for (const auto& check : plan_.checks) {
-    std::vector<RowError> errors;
-    ARROW_ASSIGN_OR_RAISE(auto values, EvaluateIsolatingErrors(check.expr, *batch, now, &errors));
-    for (const auto& e : errors) reject_row(e.row, Stage::kCheck, "check '" + check.name + "': " + e.message);
-    const auto& result = static_cast<const arrow::BooleanArray&>(*values);
-    for (int64_t row = 0; row < n; ++row) {
-      if (result.IsValid(row) && !result.Value(row) && !rejected[row]) {
-        reject_row(row, Stage::kCheck,
-                   "check '" + check.name + "' failed: " + check.text + " (" +
-                       DescribeValues(*batch, row, check.columns) + ")");
-      }
-    }
-  }
-  // Event time must be present and within years 1..9999.
-  if (plan_.event_time_column >= 0) {
-    const auto& column = static_cast<const arrow::TimestampArray&>(*batch->column(plan_.event_time_column));
-    const std::string& name = plan_.row_schema->field(plan_.event_time_column)->name();
-    const int64_t* times = column.raw_values();
-    for (int64_t row = 0; row < n; ++row) {
-      if (column.IsNull(row)) {
-        reject_row(row, Stage::kEventTime, "event time '" + name + "' is null");
-      } else if (times[row] < kMinEventTime || times[row] > kMaxEventTime) {
-        reject_row(row, Stage::kEventTime, "event time '" + name + "' is outside the years 1-9999");
-      }
-    }
-  }
-  std::shared_ptr<arrow::BooleanArray> passes_filter;
-  if (plan_.filter) {
-    std::vector<RowError> errors;
-    ARROW_ASSIGN_OR_RAISE(auto values, EvaluateIsolatingErrors(plan_.filter->expr, *batch, now, &errors));
-    for (const auto& e : errors) reject_row(e.row, Stage::kFilter, "filter: " + e.message);
-    passes_filter = std::static_pointer_cast<arrow::BooleanArray>(values);
-  }
-
-  // Keep valid rows that pass the filter.
-  ValidRows valid;
-  arrow::BooleanBuilder keep_builder;
-  ARROW_RETURN_NOT_OK(keep_builder.Reserve(n));
-  valid.record_index.reserve(n);
-  for (int64_t row = 0; row < n; ++row) {
-    bool keep = !rejected[row];
-    if (keep) {
-      // A replayed row was counted by an earlier run, but takes the same path.
-      const bool counted = !IsReplayed(decoded.record_index[row]);
-      stats_.valid += counted;
-      if (passes_filter && !(passes_filter->IsValid(row) && passes_filter->Value(row))) {
-        keep = false;
-        stats_.filtered += counted;
-      }
-    }
-    keep_builder.UnsafeAppend(keep);
-    if (keep) valid.record_index.push_back(decoded.record_index[row]);
-  }
-  valid.batch = batch;
-  if (static_cast<int64_t>(valid.record_index.size()) != n) {
-    ARROW_ASSIGN_OR_RAISE(auto keep, keep_builder.Finish());
-    ARROW_ASSIGN_OR_RAISE(arrow::Datum filtered, cp::Filter(batch, keep));
-    valid.batch = filtered.record_batch();
-  }
-  return valid;
-}
-
-arrow::Result<std::shared_ptr<arrow::RecordBatch>> Runner::AddMetadataColumns(
-    std::shared_ptr<arrow::RecordBatch> batch, const RawBatch& raw,
-    const std::vector<int32_t>& record_index) {
-  for (const auto& column : plan_.metadata_columns) {
-    ARROW_ASSIGN_OR_RAISE(auto values, BuildMetadataColumn(column.field, raw, record_index));
-    ARROW_ASSIGN_OR_RAISE(
-        batch, batch->AddColumn(batch->num_columns(),
-                                arrow::field(column.name, MetadataFieldType(column.field)), values));
-  }
-  return batch;
 }
 
 arrow::Status Runner::WriteOutputs(const RawBatch& raw, const ValidRows& valid, int64_t now) {
@@ -409,186 +298,6 @@ arrow::Status Runner::EmitWindows(int64_t now) {
   if (retained_) retained_->Release(watermark);
   if (watermark != kWatermarkMax) emitted_watermark_ = watermark.value();
   return arrow::Status::OK();
-}
-
-void Runner::NoteArrivals(const RawBatch& raw, int64_t mono) {
-  if (activity_.empty()) return;
-  int32_t previous = -1;
-  for (size_t i = 0; i < raw.size(); ++i) {
-    const int32_t input = raw.position(i).input.value();
-    if (input == previous) continue;
-    previous = input;
-    auto it = activity_.find(input);
-    if (it == activity_.end()) continue;
-    it->second.last_arrival = mono;
-    if (it->second.idle) {
-      it->second.idle = false;  // the tracker counts it again from its next record
-      spdlog::info("partition {} has records again: it holds the watermark back again",
-                   source_->PartitionName(PartitionId(input)));
-    }
-  }
-}
-
-bool Runner::MarkIdlePartitions(int64_t mono) {
-  if (!tracker_) return false;
-  bool changed = false;
-  for (auto& [input, activity] : activity_) {
-    if (activity.idle || mono - activity.last_arrival < plan_.idle_timeout.count()) continue;
-    activity.idle = true;
-    tracker_->SetIdle(PartitionId(input), true);
-    changed = true;
-    spdlog::info("partition {} had no records for {}: it no longer holds the watermark back",
-                 source_->PartitionName(PartitionId(input)), FormatDuration(plan_.idle_timeout));
-  }
-  return changed;
-}
-
-void Runner::MarkReplayed(const RawBatch& raw) {
-  replayed_.clear();
-  if (replay_until_.empty()) return;
-  replayed_.assign(raw.size(), 0);
-  for (size_t i = 0; i < raw.size(); ++i) {
-    const RecordPosition& position = raw.position(i);
-    auto it = replay_until_.find(position.input.value());
-    if (it == replay_until_.end()) continue;
-    if (position.offset.value() < it->second) {
-      replayed_[i] = 1;
-      ++stats_.replayed;
-    }
-    if (position.offset.value() + 1 >= it->second) replay_until_.erase(it);  // caught up
-  }
-}
-
-arrow::Status Runner::OnAssigned(const std::vector<AssignedPartition>& partitions) {
-  const int64_t mono = clock_->MonotonicMicros();
-  epoch_dirty_ = true;  // the next checkpoint covers them
-  for (const AssignedPartition& p : partitions) {
-    activity_[p.id.value()] = Activity{mono, false};
-    owned_[p.id.value()] = OwnedPartition{p.topic, p.partition, p.offset, p.offset,
-                                          p.resume ? p.resume->checkpoint : std::nullopt};
-    if (tracker_) tracker_->AddPartition(p.id);
-    if (!p.resume) continue;
-    if (p.resume->checkpoint) {
-      if (!options_.rebuild_state) {
-        ARROW_RETURN_NOT_OK(RestorePartition(p));
-        continue;
-      }
-      ARROW_RETURN_NOT_OK(PublishNamedCheckpoint(p));  // then replay, below
-    }
-    replay_until_[p.id.value()] = p.resume->processed_until;
-    if (tracker_) {
-      tracker_->RestorePartition(p.id, p.resume->max_event_time,
-                                 p.resume->emitted_watermark.value_or(kWatermarkMin.value()));
-    }
-  }
-  return arrow::Status::OK();
-}
-
-arrow::Status Runner::OnRevoking(const std::vector<PartitionId>& partitions) {
-  (void)partitions;
-  // Checkpointed: the epoch so far is committed (every partition) and published.
-  if (checkpoint_) return EndEpoch(0);
-  // Everything so far becomes durable; the source then commits the pending triggers.
-  for (Sink* sink : Sinks()) ARROW_RETURN_NOT_OK(sink->Flush());
-  pending_.clear();
-  return arrow::Status::OK();
-}
-
-void Runner::OnRevoked(const std::vector<PartitionId>& partitions, bool lost) {
-  if (lost && checkpoint_ && !partitions.empty()) {
-    // The epochs not committed hold records of the lost partitions: none is published,
-    // and the partitions kept go back to their committed checkpoint (below).
-    arrow::Status discarded = DiscardUncommitted("partitions were lost");
-    if (!discarded.ok() && listener_error_.ok()) listener_error_ = discarded;
-  }
-  // Without a checkpoint the partitions' next owner rebuilds their open windows; with
-  // one it loads them.
-  std::vector<int32_t> ids;
-  for (PartitionId p : partitions) {
-    ids.push_back(p.value());
-    if (auto it = owned_.find(p.value()); checkpoint_ && it != owned_.end()) {
-      // Its committed offset names a checkpoint that must outlive the hand-over.
-      const bool committed = committed_.offsets.count(p.value()) > 0;
-      const std::optional<std::string> name = committed ? committed_.checkpoint : it->second.checkpoint;
-      if (name) handed_over_[*name].emplace(it->second.topic, it->second.partition);
-    }
-    owned_.erase(p.value());
-    prepared_.offsets.erase(p.value());
-    committed_.offsets.erase(p.value());
-    activity_.erase(p.value());
-    replay_until_.erase(p.value());
-    if (tracker_) tracker_->RemovePartition(p);
-    if (retained_) retained_->Forget(p);
-  }
-  for (auto& output : outputs_) {
-    if (!output.op) continue;
-    int64_t shared = 0;
-    const int64_t dropped = output.op->DropPartitions(ids, &shared);
-    if (dropped > 0 && !checkpoint_) {
-      spdlog::info(
-          "{}: dropped {} open (window, group) results of the revoked partitions; their next reader "
-          "rebuilds them from the committed offsets",
-          output.plan->name, dropped);
-    }
-    if (shared > 0 && !warned_shared_groups_) {
-      warned_shared_groups_ = true;
-      spdlog::warn(
-          "{}: {} open groups hold records of several Kafka partitions; when partitions move between "
-          "processes such groups are emitted by each of them (key the topic by a group_by column)",
-          output.plan->name, shared);
-    }
-  }
-  if (lost && checkpoint_ && !partitions.empty() && !owned_.empty()) rewind_ = true;
-}
-
-CommitPoint Runner::PlanCommit(PartitionId partition, KafkaOffset next) const {
-  CommitPoint point{next, PartitionResume{next.value(), std::nullopt, std::nullopt, std::nullopt}};
-  if (checkpoint_) {
-    // The state is in the checkpoint: the offset follows the records read, as far as
-    // the newest prepared checkpoint covers them (else as the partition was assigned).
-    if (auto it = prepared_.offsets.find(partition.value()); it != prepared_.offsets.end()) {
-      point.offset = KafkaOffset(it->second);
-      point.resume.checkpoint = prepared_.checkpoint;
-    } else if (auto owned = owned_.find(partition.value()); owned != owned_.end()) {
-      point.offset = KafkaOffset(owned->second.assigned_offset);
-      point.resume.checkpoint = owned->second.checkpoint;
-    }
-    // Where --rebuild-state would replay from, with the partition's watermark there.
-    if (tracker_) {
-      point.resume.max_event_time = tracker_->MaxEventTime(partition);
-      const int64_t emitted = std::max(emitted_watermark_, tracker_->Floor(partition));
-      if (emitted != kWatermarkMin.value()) point.resume.emitted_watermark = emitted;
-    }
-    if (auto first = retained_->First(partition); first && first->offset < point.offset) {
-      point.resume.replay_from = first->offset.value();
-      point.resume.max_event_time = first->max_before == std::numeric_limits<int64_t>::min()
-                                        ? std::nullopt
-                                        : std::optional<int64_t>(first->max_before);
-    }
-    point.resume.processed_until = point.offset.value();
-    return point;
-  }
-  if (tracker_) {
-    point.resume.max_event_time = tracker_->MaxEventTime(partition);
-    // Never below what an earlier owner emitted (this process's own watermark may be
-    // behind it, e.g. right after a restart).
-    const int64_t emitted = std::max(emitted_watermark_, tracker_->Floor(partition));
-    if (emitted != kWatermarkMin.value()) point.resume.emitted_watermark = emitted;
-  }
-  if (retained_) {
-    if (auto first = retained_->First(partition); first && first->offset < next) {
-      // Resume at the first record still only in an open window, with the partition's
-      // watermark as it was just before that record.
-      point.offset = first->offset;
-      point.resume.max_event_time = first->max_before == std::numeric_limits<int64_t>::min()
-                                        ? std::nullopt
-                                        : std::optional<int64_t>(first->max_before);
-    }
-  }
-  if (auto it = replay_until_.find(partition.value()); it != replay_until_.end()) {
-    point.resume.processed_until = std::max(point.resume.processed_until, it->second);
-  }
-  return point;
 }
 
 void Runner::RefreshStats() {

@@ -14,10 +14,10 @@
 
 #include "checkpoint/coordinator.h"
 #include "common/clock.h"
-#include "format/json_decoder.h"
 #include "io/storage.h"
 #include "operator/operator.h"
 #include "pipeline/plan.h"
+#include "pipeline/record_validator.h"
 #include "pipeline/rejected_records.h"
 #include "pipeline/run_stats.h"
 #include "sink/parquet_sink.h"
@@ -118,9 +118,6 @@ class Runner final : private PartitionListener {
   };
 
   arrow::Status ProcessBatch(const RawBatch& raw);
-  // Decodes `raw` and applies columns, checks, event time and the filter; rejected
-  // records are appended to `rejections`.
-  arrow::Result<ValidRows> Validate(const RawBatch& raw, int64_t now, std::vector<Rejection>* rejections);
   // Advances the watermark over the valid rows, writes raw outputs and feeds the
   // aggregations; rows late for an aggregation go to the late output.
   arrow::Status WriteOutputs(const RawBatch& raw, const ValidRows& valid, int64_t now);
@@ -164,10 +161,6 @@ class Runner final : private PartitionListener {
                                       PartitionId id);
   // kInvalid naming what changed when an output's state no longer fits.
   arrow::Status CheckCompatible(const Checkpoint& checkpoint) const;
-  // Appends the plan's metadata columns to a decoded batch.
-  arrow::Result<std::shared_ptr<arrow::RecordBatch>> AddMetadataColumns(
-      std::shared_ptr<arrow::RecordBatch> batch, const RawBatch& raw,
-      const std::vector<int32_t>& record_index);
   // Idle partitions: notes which partitions had records, marks those silent for the
   // idle timeout as idle; true when one became idle (the watermark may move).
   void NoteArrivals(const RawBatch& raw, int64_t mono);
@@ -193,7 +186,7 @@ class Runner final : private PartitionListener {
   Clock* clock_;
   std::unique_ptr<Storage> storage_;  // before the sinks: their uploads end first
   std::unique_ptr<Source> source_;
-  std::unique_ptr<JsonDecoder> decoder_;
+  std::unique_ptr<RecordValidator> validator_;
   std::unique_ptr<WatermarkTracker> tracker_;
   std::unique_ptr<RetainedOffsets> retained_;          // set exactly when the source is Kafka (it commits)
   std::unique_ptr<CheckpointCoordinator> checkpoint_;  // set when checkpointing

@@ -366,3 +366,40 @@ def test_broker_down_for_70_seconds_with_a_checkpoint(sluice_bin, kafka_bootstra
     records, lake = ku.broker_outage(sluice_bin, kafka_bootstrap, tmp_path, pipeline, count=60_000, seed=33,
                                      seconds_down=70, wait_pattern=WORKING)
     ku.check_lake(lake, records, raw_has_positions=True)
+
+
+def test_a_followed_landing_directory_survives_a_kill(sluice_bin, tmp_path):
+    """files with follow: files keep arriving while a run is killed and another takes over;
+    SIGTERM, then --drain: equal to one uninterrupted run."""
+    events = tmp_path / "events.ndjson"
+    ku.generate(sluice_bin, events, 30_000, seed=34)
+    incoming = tmp_path / "incoming"
+    incoming.mkdir()
+    files = split_into(events, incoming, 6)
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    pipeline = files_pipeline(tmp_path, landing)
+    pipeline.write_text(pipeline.read_text().replace(f"path: '{landing}/*.ndjson'}}",
+                                                     f"path: '{landing}/*.ndjson', follow: true, "
+                                                     "poll_interval: 200 ms}"))
+    lake = tmp_path / "lake"
+    env = dict(os.environ, OUTPUT_URI=str(lake), AGGREGATOR_FLUSH_INTERVAL="1")
+
+    def arrive(paths):
+        for path in paths:
+            shutil.move(path, landing / path.name)  # a rename: the file appears whole
+
+    arrive(files[:2])
+    first, first_log = ku.start(sluice_bin, pipeline, env, tmp_path, "first")
+    ku.wait_for_line(first_log, WORKING)
+    arrive(files[2:4])
+    time.sleep(1.5)
+    first.send_signal(signal.SIGKILL)
+    first.wait(30)
+    second, second_log = ku.start(sluice_bin, pipeline, env, tmp_path, "second")
+    ku.wait_for_line(second_log, r"recovered epoch")
+    arrive(files[4:])
+    time.sleep(4)
+    second.send_signal(signal.SIGTERM)
+    assert second.wait(60) == 0, second_log.read_text()[-3000:]
+    drain_files_and_compare(sluice_bin, pipeline, env, landing, lake, tmp_path)
