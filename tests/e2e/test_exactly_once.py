@@ -248,17 +248,24 @@ def test_files_source_kill_at_each_step(sluice_bin, tmp_path):
     drain_files_and_compare(sluice_bin, pipeline, env, landing, lake, tmp_path)
 
 
+def arriving_files(sluice_bin, tmp_path, count, seed, parts):
+    """`count` events split into `parts` files waiting in an incoming directory, and an
+    empty landing directory they are to be moved into: (files, landing)."""
+    events = tmp_path / "events.ndjson"
+    ku.generate(sluice_bin, events, count, seed=seed)
+    incoming = tmp_path / "incoming"
+    incoming.mkdir()
+    files = split_into(events, incoming, parts)
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    return files, landing
+
+
 def test_once_runs_over_a_growing_landing_directory(sluice_bin, tmp_path):
     """The cron pattern (seed 001's trigger(availableNow)): each --once run takes the new
     files and keeps its open windows in the checkpoint; one run is killed; a final
     --drain equals one uninterrupted run."""
-    events = tmp_path / "events.ndjson"
-    ku.generate(sluice_bin, events, 30_000, seed=27)
-    staging = tmp_path / "incoming"
-    staging.mkdir()
-    files = split_into(events, staging, 5)
-    landing = tmp_path / "landing"
-    landing.mkdir()
+    files, landing = arriving_files(sluice_bin, tmp_path, 30_000, 27, parts=5)
     pipeline = files_pipeline(tmp_path, landing, max_records=100_000)
     lake = tmp_path / "lake"
     env = dict(os.environ, OUTPUT_URI=str(lake))
@@ -371,13 +378,7 @@ def test_broker_down_for_70_seconds_with_a_checkpoint(sluice_bin, kafka_bootstra
 def test_a_followed_landing_directory_survives_a_kill(sluice_bin, tmp_path):
     """files with follow: files keep arriving while a run is killed and another takes over;
     SIGTERM, then --drain: equal to one uninterrupted run."""
-    events = tmp_path / "events.ndjson"
-    ku.generate(sluice_bin, events, 30_000, seed=34)
-    incoming = tmp_path / "incoming"
-    incoming.mkdir()
-    files = split_into(events, incoming, 6)
-    landing = tmp_path / "landing"
-    landing.mkdir()
+    files, landing = arriving_files(sluice_bin, tmp_path, 30_000, 34, parts=6)
     pipeline = files_pipeline(tmp_path, landing)
     pipeline.write_text(pipeline.read_text().replace(f"path: '{landing}/*.ndjson'}}",
                                                      f"path: '{landing}/*.ndjson', follow: true, "
