@@ -122,6 +122,27 @@ arrow::Result<std::shared_ptr<const Checkpoint>> CheckpointCoordinator::Load(con
   return shared;
 }
 
+arrow::Result<std::optional<std::pair<std::string, std::shared_ptr<const Checkpoint>>>>
+CheckpointCoordinator::NewestPublishedWith(const std::string& topic, int32_t partition) {
+  for (auto it = names_.rbegin(); it != names_.rend(); ++it) {
+    ARROW_ASSIGN_OR_RAISE(bool published, store_.IsPublished(*it));
+    if (!published) continue;
+    std::shared_ptr<const Checkpoint> checkpoint;
+    if (auto cached = loaded_.find(*it); cached != loaded_.end()) {
+      checkpoint = cached->second;
+    } else {
+      auto read = store_.Read(*it);
+      if (!read.ok() || read->source != options_.source) continue;  // damaged, deleted or foreign
+      checkpoint = loaded_[*it] = std::make_shared<const Checkpoint>(std::move(*read));
+    }
+    for (const PartitionCheckpoint& p : checkpoint->partitions) {
+      if (p.topic == topic && p.partition == partition)
+        return std::make_optional(std::make_pair(*it, checkpoint));
+    }
+  }
+  return std::nullopt;
+}
+
 arrow::Status CheckpointCoordinator::Write(const Checkpoint& checkpoint) {
   const int64_t start = clock_->MonotonicMicros();
   ARROW_ASSIGN_OR_RAISE(int64_t bytes, store_.Write(checkpoint));

@@ -85,6 +85,11 @@ class CheckpointCoordinator {
   // per checkpoint); kInvalid when it cannot be found or read.
   arrow::Result<std::shared_ptr<const Checkpoint>> Load(const std::string& name);
 
+  // Kafka, for a partition the group has no committed offset for (offsets expired): the
+  // newest published checkpoint of this source that holds it, with its name.
+  arrow::Result<std::optional<std::pair<std::string, std::shared_ptr<const Checkpoint>>>> NewestPublishedWith(
+      const std::string& topic, int32_t partition);
+
   // The epoch the next trigger gets (after every epoch seen in the store).
   int64_t NextEpoch() { return next_epoch_++; }
   std::string NameFor(int64_t epoch) const { return CheckpointStore::NameFor(epoch, options_.writer); }

@@ -171,6 +171,7 @@ class Runner final : private PartitionListener {
   arrow::Status OnRevoking(const std::vector<PartitionId>& partitions) override;
   void OnRevoked(const std::vector<PartitionId>& partitions, bool lost) override;
   CommitPoint PlanCommit(PartitionId partition, KafkaOffset next) const override;
+  arrow::Result<std::optional<CommitPoint>> Uncommitted(const std::string& topic, int32_t partition) override;
 
   // Replays: after a restart or a rebalance, records before a partition's
   // processed_until were handled by an earlier run; they are read again only to rebuild

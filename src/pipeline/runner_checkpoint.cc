@@ -95,6 +95,24 @@ arrow::Status Runner::RestorePartition(const AssignedPartition& partition) {
   return arrow::Status::OK();
 }
 
+arrow::Result<std::optional<CommitPoint>> Runner::Uncommitted(const std::string& topic, int32_t partition) {
+  if (!checkpoint_ || options_.rebuild_state) return std::nullopt;
+  ARROW_ASSIGN_OR_RAISE(auto found, checkpoint_->NewestPublishedWith(topic, partition));
+  if (!found) return std::nullopt;  // a partition the pipeline never read
+  const auto& [name, checkpoint] = *found;
+  int64_t offset = 0;
+  for (const PartitionCheckpoint& p : checkpoint->partitions) {
+    if (p.topic == topic && p.partition == partition) offset = p.next_offset;
+  }
+  spdlog::warn(
+      "{}[{}]: the group has no committed offset for it (expired after offsets.retention.minutes, or "
+      "deleted): resuming at offset {} with the state of the newest published checkpoint, {} (a new "
+      "checkpoint.path starts afresh)",
+      topic, partition, offset, checkpoint_->Where(name));
+  return std::make_optional(CommitPoint{
+      KafkaOffset(offset), PartitionResume{offset, std::nullopt, std::nullopt, name, std::nullopt}});
+}
+
 arrow::Status Runner::PublishNamedCheckpoint(const AssignedPartition& partition) {
   const std::string& name = *partition.resume->checkpoint;
   spdlog::info("{}: rebuilding its state by replaying from offset {} (--rebuild-state; its commit names {})",

@@ -317,6 +317,14 @@ arrow::Status KafkaSource::ResolveStartOffsets(rd_kafka_topic_partition_list_t* 
           DecodeCommitMetadata(std::string_view(static_cast<const char*>(p.metadata), p.metadata_size));
       state->committed_metadata.assign(static_cast<const char*>(p.metadata), p.metadata_size);
     }
+    if (p.offset < 0 && listener_ != nullptr) {
+      ARROW_ASSIGN_OR_RAISE(std::optional<CommitPoint> known, listener_->Uncommitted(p.topic, p.partition));
+      if (known) {
+        p.offset = known->offset.value();
+        state->resume = known->resume;
+        continue;
+      }
+    }
     if (p.offset >= 0 && options_.rebuild_state && state->resume && state->resume->checkpoint &&
         state->resume->replay_from && *state->resume->replay_from < p.offset) {
       // Rebuild the partition's state from the records it still holds in open windows.
@@ -393,7 +401,9 @@ arrow::Status KafkaSource::Start(const rd_kafka_topic_partition_list_t* partitio
     state->next_offset = state->processed_offset = p.offset;
     state->at_end = options_.bounded && p.offset >= state->end_offset;
     assigned.push_back(AssignedPartition{state->id, state->topic, state->partition, p.offset, state->resume});
-    std::string how = state->committed >= 0 ? "committed" : StartName(options_);
+    std::string how = state->committed >= 0 ? "committed"
+                      : state->resume       ? "no committed offset: where the checkpoint has it"
+                                            : StartName(options_);
     if (state->resume && state->resume->processed_until > p.offset) {
       how += fmt::format("; up to {} only to rebuild open windows", state->resume->processed_until);
     } else if (state->resume && state->resume->checkpoint) {

@@ -87,6 +87,15 @@ class PartitionListener {
   // and are durable in every output except those still held in open windows: the
   // offset is at most `next` and never past a record not yet durable.
   virtual CommitPoint PlanCommit(PartitionId partition, KafkaOffset next) const = 0;
+  // A partition about to be assigned without a committed offset (a new partition, or
+  // the group's offsets expired): where the pipeline's own state says it stood, if it
+  // knows (checkpointed pipelines: the newest published checkpoint holding it). Absent:
+  // the source's start position.
+  virtual arrow::Result<std::optional<CommitPoint>> Uncommitted(const std::string& topic, int32_t partition) {
+    (void)topic;
+    (void)partition;
+    return std::nullopt;
+  }
 };
 
 // Where records come from: Kafka, NDJSON files, the scenario generator.

@@ -1,11 +1,13 @@
 """Checkpoints that do not fit the run: a changed pipeline, another source, a damaged
-file, a committed checkpoint that is gone. Each stops with exit 2 and a message naming
+file, a committed checkpoint that is gone, group offsets that expired. Each stops with exit 2 and a message naming
 the ways out, or goes on where it safely can (a compatible change, the checkpoint before
 a damaged one, --rebuild-state)."""
 import os
 import re
 import shutil
 import subprocess
+
+from confluent_kafka.admin import AdminClient
 
 import kafka_util as ku
 from test_exactly_once import files_pipeline, split_into
@@ -120,3 +122,16 @@ def test_a_run_without_the_groups_checkpoint_stops(sluice_bin, kafka_bootstrap, 
     assert without.returncode == 2, without.stderr[-2000:]
     assert "the group ran with a checkpoint, which this run lacks" in without.stderr
     assert "--rebuild-state" in without.stderr
+
+
+def test_expired_group_offsets_resume_from_the_newest_published_checkpoint(sluice_bin, kafka_bootstrap, tmp_path):
+    pipeline, env, lake, records = kafka_once(sluice_bin, kafka_bootstrap, tmp_path)
+    # What offsets.retention.minutes does to a group that stayed away too long.
+    admin = AdminClient({"bootstrap.servers": kafka_bootstrap})
+    for future in admin.delete_consumer_groups([env["KAFKA_GROUP_ID"]], request_timeout=30).values():
+        future.result(60)
+    resumed = run(sluice_bin, pipeline, env, "--drain", cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert re.search(r"the group has no committed offset for it .*: resuming at offset \d+ with the state of the "
+                     r"newest published checkpoint", resumed.stderr), resumed.stderr[-2000:]
+    ku.check_lake(lake, records, raw_has_positions=True)
