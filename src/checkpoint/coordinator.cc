@@ -1,5 +1,7 @@
 #include "checkpoint/coordinator.h"
 
+#include <set>
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -201,10 +203,22 @@ arrow::Status CheckpointCoordinator::RemoveStaleStaging() {
   cleaned_ = true;
   const int64_t cutoff = clock_->NowMicros() - options_.staging_retention.count();
   int64_t removed = 0;
+  // Kafka: an epoch with a checkpoint may be committed, its files not yet published by
+  // whoever loads it: only files of epochs without a checkpoint are stale.
+  const std::set<std::string> checkpoints(names_.begin(), names_.end());
+  auto has_checkpoint = [&](const std::string& path) {
+    const std::string base = path.substr(path.rfind('/') + 1);  // <writer>.<epoch>.<final path>.staged
+    const size_t dot = base.find('.');
+    const size_t next = dot == std::string::npos ? dot : base.find('.', dot + 1);
+    if (next == std::string::npos) return false;
+    const std::string epoch = base.substr(dot + 1, next - dot - 1);
+    if (epoch.empty() || epoch.find_first_not_of("0123456789") != std::string::npos) return false;
+    return checkpoints.count(CheckpointStore::NameFor(std::stoll(epoch), base.substr(0, dot))) > 0;
+  };
   for (const auto& [name, store] : outputs_) {
     ARROW_ASSIGN_OR_RAISE(auto files, store->List(kStagingRoot));
     for (const auto& file : files) {
-      if (!options_.self_committing && file.modified_micros > cutoff) continue;
+      if (!options_.self_committing && (file.modified_micros > cutoff || has_checkpoint(file.path))) continue;
       ARROW_RETURN_NOT_OK(store->Delete(file.path));
       ++removed;
       ++stats_.staged_removed;

@@ -150,7 +150,9 @@ class Runner final : private PartitionListener {
   arrow::Status CommitEpoch(const PendingTrigger& trigger);
   // Deletes the files of every epoch not committed (the open one included), after a
   // rejected commit or lost partitions; the partitions then rewind (rewind_).
-  arrow::Status DiscardUncommitted(const std::string& why);
+  // `written`: the epoch whose checkpoint was written but whose commit failed — its files
+  // stay staged, since the commit may have reached the group after all.
+  arrow::Status DiscardUncommitted(const std::string& why, const Checkpoint* written = nullptr);
   // Kafka: a partition's state from the checkpoint its committed offset names.
   arrow::Status RestorePartition(const AssignedPartition& partition);
   // --rebuild-state: publishes what the checkpoint a partition's commit names left
@@ -210,6 +212,7 @@ class Runner final : private PartitionListener {
     int64_t next_offset = 0;
     int64_t assigned_offset = 0;
     std::optional<std::string> checkpoint;
+    std::optional<PartitionResume> resume;  // as committed at assignment
   };
   std::map<int32_t, OwnedPartition> owned_;
   // Checkpoints that partitions given away were last committed with, by name: kept

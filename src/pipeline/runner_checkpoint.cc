@@ -50,8 +50,12 @@ arrow::Status Runner::OpenCheckpoint(
       auto it = handed_over_.find(name);
       if (it == handed_over_.end()) return false;  // partitions still owned were committed past it
       std::vector<std::pair<std::string, int32_t>> partitions(it->second.begin(), it->second.end());
-      ARROW_ASSIGN_OR_RAISE(std::set<std::string> named, source_->CommittedCheckpoints(partitions));
-      if (named.count(name) > 0) return true;
+      auto named = source_->CommittedCheckpoints(partitions);
+      if (!named.ok()) {
+        spdlog::warn("keeping checkpoint {} for now: {}", name, named.status().message());
+        return true;
+      }
+      if (named->count(name) > 0) return true;
       handed_over_.erase(it);
       return false;
     });
@@ -254,7 +258,7 @@ arrow::Status Runner::CommitEpoch(const PendingTrigger& trigger) {
   arrow::Status committed = source_->CommitPrepared(trigger.ticket);
   if (committed.IsCancelled()) {
     // Another member may own these partitions now: nothing of the epoch is published.
-    ARROW_RETURN_NOT_OK(DiscardUncommitted(committed.message()));
+    ARROW_RETURN_NOT_OK(DiscardUncommitted(committed.message(), &checkpoint));
     rewind_ = true;
     return arrow::Status::OK();
   }
@@ -274,7 +278,7 @@ arrow::Status Runner::CommitEpoch(const PendingTrigger& trigger) {
   return arrow::Status::OK();
 }
 
-arrow::Status Runner::DiscardUncommitted(const std::string& why) {
+arrow::Status Runner::DiscardUncommitted(const std::string& why, const Checkpoint* written) {
   Checkpoint doomed;
   for (ParquetSink* sink : Sinks()) {
     // A file is deleted once its upload has ended (else it could appear after the delete).
@@ -284,11 +288,12 @@ arrow::Status Runner::DiscardUncommitted(const std::string& why) {
   }
   const size_t epochs = pending_.size();
   for (const PendingTrigger& trigger : pending_) {
-    if (!trigger.checkpoint) continue;
+    if (!trigger.checkpoint || trigger.checkpoint.get() == written) continue;
     doomed.staged.insert(doomed.staged.end(), trigger.checkpoint->staged.begin(),
                          trigger.checkpoint->staged.end());
   }
   pending_.clear();
+  source_->DropPrepared();
   if (!why.empty() && (epochs > 0 || !doomed.staged.empty() || epoch_records_ > 0)) {
     spdlog::warn(
         "{}: {} epochs not committed are dropped with their {} staged files (nothing of them was "

@@ -64,8 +64,8 @@ arrow::Status Runner::OnAssigned(const std::vector<AssignedPartition>& partition
   epoch_dirty_ = true;  // the next checkpoint covers them
   for (const AssignedPartition& p : partitions) {
     activity_[p.id.value()] = Activity{mono, false};
-    owned_[p.id.value()] = OwnedPartition{p.topic, p.partition, p.offset, p.offset,
-                                          p.resume ? p.resume->checkpoint : std::nullopt};
+    owned_[p.id.value()] = OwnedPartition{
+        p.topic, p.partition, p.offset, p.offset, p.resume ? p.resume->checkpoint : std::nullopt, p.resume};
     if (tracker_) tracker_->AddPartition(p.id);
     if (!p.resume) continue;
     if (p.resume->checkpoint) {
@@ -139,11 +139,23 @@ void Runner::OnRevoked(const std::vector<PartitionId>& partitions, bool lost) {
     }
   }
   if (lost && checkpoint_ && !partitions.empty() && !owned_.empty()) rewind_ = true;
+  if (lost && checkpoint_ && owned_.empty() && tracker_) {
+    // The dropped epochs advanced the watermark: partitions assigned again restart from
+    // their checkpoints' watermarks, not from this process's.
+    tracker_ = std::make_unique<WatermarkTracker>(plan_.watermark_delay);
+    emitted_watermark_ = kWatermarkMin.value();
+  }
 }
 
 CommitPoint Runner::PlanCommit(PartitionId partition, KafkaOffset next) const {
   CommitPoint point{next, PartitionResume{next.value(), std::nullopt, std::nullopt, std::nullopt}};
   if (checkpoint_) {
+    if (auto owned = owned_.find(partition.value());
+        owned != owned_.end() && owned->second.resume && replay_until_.count(partition.value()) > 0) {
+      // Rebuilding its state (--rebuild-state): its commit stays as it was until the
+      // replay has caught up with it.
+      return CommitPoint{KafkaOffset(owned->second.resume->processed_until), *owned->second.resume};
+    }
     // The state is in the checkpoint: the offset follows the records read, as far as
     // the newest prepared checkpoint covers them (else as the partition was assigned).
     if (auto it = prepared_.offsets.find(partition.value()); it != prepared_.offsets.end()) {

@@ -445,8 +445,12 @@ arrow::Status KafkaSource::Rewind() {
     rd_kafka_topic_partition_list_add(list.get(), state->topic.c_str(), state->partition);
   }
   prepared_.clear();
-  if (listener_) listener_->OnRevoked(ids, true);
-  if (list->cnt == 0) return arrow::Status::OK();
+  if (list->cnt == 0) {
+    if (listener_) listener_->OnRevoked(ids, true);
+    return arrow::Status::OK();
+  }
+  // Where to go back to first: if the group cannot be reached, the listener keeps what
+  // it has (and may try again) instead of holding partitions it knows nothing about.
   ARROW_RETURN_NOT_OK(ResolveStartOffsets(list.get()));
   rd_kafka_error_t* error = rd_kafka_seek_partitions(consumer_.get(), list.get(), kRequestTimeoutMs);
   if (error != nullptr) {
@@ -462,6 +466,7 @@ arrow::Status KafkaSource::Rewind() {
           "cannot rewind " + sluice::PartitionName(list->elems[i].topic, list->elems[i].partition));
     }
   }
+  if (listener_) listener_->OnRevoked(ids, true);
   return Start(list.get(), "rewound to the committed offsets:");
 }
 

@@ -95,6 +95,7 @@ class KafkaSource final : public Source {
   arrow::Status CommitPrepared(int64_t ticket) override;
   arrow::Status Close() override;
   arrow::Status Rewind() override;
+  void DropPrepared() override { prepared_.clear(); }
   arrow::Result<std::set<std::string>> CommittedCheckpoints(
       const std::vector<std::pair<std::string, int32_t>>& partitions) override;
   const SourceStats& stats() const override { return stats_; }

@@ -132,6 +132,8 @@ class Source {
   // as if it had been lost and assigned again (the listener hears OnRevoked with `lost`,
   // then OnAssigned). Prepared commits are dropped. Used when a commit was rejected.
   virtual arrow::Status Rewind() { return arrow::Status::OK(); }
+  // Sources that commit: forgets every prepared commit (their epochs were dropped).
+  virtual void DropPrepared() {}
   // Sources that commit: the checkpoints that the committed offsets of these partitions
   // (topic, partition) name now, as the group stores them (checkpoint retention).
   virtual arrow::Result<std::set<std::string>> CommittedCheckpoints(
