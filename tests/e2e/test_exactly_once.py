@@ -6,6 +6,7 @@ then drained. The lake must equal what the independent model computes from the i
 values, every dead letter and late record once, and no visible file that is not whole."""
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -309,7 +310,11 @@ def test_three_processes_one_killed_one_late_on_a_shared_checkpoint(sluice_bin, 
     first, first_log = ku.start(sluice_bin, pipeline, env, tmp_path, "first")
     second, second_log = ku.start(sluice_bin, pipeline, env, tmp_path, "second")
     ku.wait_for_line(second_log, r"kafka: assigned .*\[")
-    ku.wait_for_line(second_log, WORKING)
+    # Two triggers with records: the first of them is committed (one commit in flight at most).
+    deadline = time.time() + 60
+    while len(re.findall(WORKING, second_log.read_text(errors="replace"))) < 2:
+        assert time.time() < deadline, second_log.read_text()[-3000:]
+        time.sleep(0.1)
     second.send_signal(signal.SIGKILL)  # mid-window: every window spans a minute of events
     second.wait(30)
     third, third_log = ku.start(sluice_bin, pipeline, env, tmp_path, "third")
