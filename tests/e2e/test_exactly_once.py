@@ -304,6 +304,14 @@ def producing_group(sluice_bin, kafka_bootstrap, s3_server, tmp_path, count, see
     return producer, kafka_pipeline(tmp_path), topic, group, lake, env
 
 
+def wait_until(condition, explain, timeout=60):
+    """Waits until `condition()` holds; fails with `explain()` after `timeout` seconds."""
+    deadline = time.time() + timeout
+    while not condition():
+        assert time.time() < deadline, explain()
+        time.sleep(0.2)
+
+
 def test_three_processes_one_killed_one_late_on_a_shared_checkpoint(sluice_bin, kafka_bootstrap, s3_server, tmp_path):
     producer, pipeline, topic, group, lake, env = producing_group(
         sluice_bin, kafka_bootstrap, s3_server, tmp_path, 90_000, 28, partitions=6, chunk=3_000, pause=0.5)
@@ -311,10 +319,8 @@ def test_three_processes_one_killed_one_late_on_a_shared_checkpoint(sluice_bin, 
     second, second_log = ku.start(sluice_bin, pipeline, env, tmp_path, "second")
     ku.wait_for_line(second_log, r"kafka: assigned .*\[")
     # Two triggers with records: the first of them is committed (one commit in flight at most).
-    deadline = time.time() + 60
-    while len(re.findall(WORKING, second_log.read_text(errors="replace"))) < 2:
-        assert time.time() < deadline, second_log.read_text()[-3000:]
-        time.sleep(0.1)
+    wait_until(lambda: len(re.findall(WORKING, second_log.read_text(errors="replace"))) >= 2,
+               lambda: second_log.read_text()[-3000:])
     second.send_signal(signal.SIGKILL)  # mid-window: every window spans a minute of events
     second.wait(30)
     third, third_log = ku.start(sluice_bin, pipeline, env, tmp_path, "third")
@@ -339,10 +345,8 @@ def test_a_paused_process_publishes_nothing_for_partitions_it_lost(sluice_bin, k
     paused, paused_log = ku.start(sluice_bin, pipeline, env, tmp_path, "paused")
     ku.wait_for_line(paused_log, r"kafka: assigned .*\[")
     # Both have committed: the partitions move with the state of a checkpoint.
-    deadline = time.time() + 60
-    while min(ku.processed_until(kafka_bootstrap, group, topic, 4).values()) <= 0:
-        assert time.time() < deadline, "no commit on every partition within 60 s"
-        time.sleep(0.5)
+    wait_until(lambda: min(ku.processed_until(kafka_bootstrap, group, topic, 4).values()) > 0,
+               lambda: "no commit on every partition within 60 s")
     paused.send_signal(signal.SIGSTOP)
     ku.wait_for_line(active_log, r"restored", timeout=60)  # it took the paused one's partitions
     time.sleep(2)
