@@ -11,6 +11,8 @@ APT_PACKAGES=(
   librdkafka-dev libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev
   libgtest-dev googletest zlib1g-dev python3-venv time
   default-jre-headless maven
+  prometheus-cpp-dev libcpp-httplib-dev nlohmann-json3-dev
+  chromium  # the status page test drives it with Playwright
 )
 
 missing=()

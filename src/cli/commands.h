@@ -21,6 +21,8 @@ struct RunCommandOptions {
   std::string pipeline;
   RunOptions run;
   std::string stats_path;
+  std::string metrics_listen;  // --metrics-listen: replaces metrics.listen
+  std::string progress_json;   // --progress-json FILE
 };
 
 int RunCommand(const GlobalOptions& global, const RunCommandOptions& options, const std::atomic<bool>& stop);

@@ -9,6 +9,7 @@
 
 #include "cli/commands.h"
 #include "common/logging.h"
+#include "common/version.h"
 #include "io/s3_connection.h"
 
 namespace {
@@ -47,10 +48,13 @@ int RunVerb(int argc, char** argv) {
       "sluice: stream events from Kafka or files into a Parquet data lake, with validation,\n"
       "event-time windows and watermarks. See README.md and docs/."};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "sluice 0.1.0");
+  app.set_version_flag("--version", std::string("sluice ") + kVersion);
   GlobalOptions global;
   std::string log_level = "info";
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")->capture_default_str();
+  std::string log_format = "text";
+  app.add_option("--log-format", log_format, "text, or json (one JSON object per line)")
+      ->capture_default_str();
   app.add_option("--env-file", global.env_file,
                  "read ${VAR} values from this file (default: ./.env if present)");
 
@@ -70,6 +74,11 @@ int RunVerb(int argc, char** argv) {
   run_cmd->add_flag("--once", once, "process what is available now, then exit; open windows are not emitted");
   run_cmd->add_flag("--drain", drain, "like --once, then emit every open window (for bounded batch runs)");
   run_cmd->add_option("--stats", run.stats_path, "write the final statistics as JSON to this file");
+  run_cmd->add_option("--metrics-listen", run.metrics_listen,
+                      "serve the status page, /metrics, /healthz, /readyz and /api/progress on HOST:PORT "
+                      "(replaces metrics.listen; :PORT binds 127.0.0.1)");
+  run_cmd->add_option("--progress-json", run.progress_json,
+                      "append one JSON object per trigger to this file");
   run_cmd->add_option("--batch-size", run.run.batch_size, "records per batch (results do not depend on it)")
       ->check(CLI::PositiveNumber);
 
@@ -137,7 +146,7 @@ int RunVerb(int argc, char** argv) {
   demo_cmd->add_option("--count", demo.count, "events to generate")->capture_default_str();
 
   CLI11_PARSE(app, argc, argv);
-  if (auto st = InitLogging(log_level); !st.ok()) {
+  if (auto st = InitLogging(log_level, log_format); !st.ok()) {
     std::cerr << "error: " << st.message() << "\n";
     return 2;
   }

@@ -13,6 +13,7 @@
 #include "common/time_util.h"
 #include "io/dev_broker.h"
 #include "io/kafka_producer.h"
+#include "ops/progress_bar.h"
 
 namespace sluice {
 namespace {
@@ -180,9 +181,13 @@ int ProduceCommand(const ProduceCommandOptions& options, const std::atomic<bool>
   double allowance = 0;
   int64_t last = started;
   std::string value, key;
+  ProgressBar bar("producing", ProgressBar::Unit::kRecords);  // on a terminal only
   while (!stop.load() && (*generator)->Next(&value, &key)) {
     if (auto status = sink->Write(key, value); !status.ok()) return fail(status.message(), 1);
-    if ((*generator)->produced() % 4096 == 0) sink->Service();
+    if ((*generator)->produced() % 4096 == 0) {
+      sink->Service();
+      bar.Update((*generator)->produced(), scenario.count, clock->MonotonicMicros());
+    }
     if (*rate > 0) {
       allowance -= 1;
       while (allowance < 0 && !stop.load()) {
@@ -199,6 +204,7 @@ int ProduceCommand(const ProduceCommandOptions& options, const std::atomic<bool>
       }
     }
   }
+  bar.Finish();
   arrow::Status finished = sink->Finish();
   double seconds = static_cast<double>(clock->MonotonicMicros() - started) / 1e6;
   std::cerr << fmt::format("produced {} {} events ({} late, {} bad) to {} in {:.2f} s{}\n",

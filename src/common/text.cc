@@ -4,6 +4,12 @@
 
 namespace sluice {
 
+std::string JoinNames(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
 size_t Utf8SequenceLength(std::string_view bytes) {
   if (bytes.empty()) return 0;
   const auto byte = [&](size_t i) { return static_cast<unsigned char>(bytes[i]); };

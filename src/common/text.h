@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace sluice {
 
@@ -10,6 +11,9 @@ namespace sluice {
 // every byte that is not part of a valid UTF-8 sequence becomes "\xHH", and when the
 // result would exceed `max_bytes` it is cut at a character boundary and ends in "...".
 // The result is always valid UTF-8.
+// "a, b, c".
+std::string JoinNames(const std::vector<std::string>& names);
+
 std::string Abbreviate(std::string_view bytes, size_t max_bytes);
 
 // Appends `bytes` to `out` with every byte that is not part of a valid UTF-8 sequence

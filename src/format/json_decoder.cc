@@ -218,7 +218,8 @@ class JsonDecoder::Impl {
         ARROW_RETURN_NOT_OK(CommitRow());
         out->record_index.push_back(static_cast<int32_t>(r));
       } else {
-        out->rejected.push_back(Rejection{static_cast<int32_t>(r), Stage::kDecode, std::move(reason), {}});
+        out->rejected.push_back(
+            Rejection{static_cast<int32_t>(r), Stage::kDecode, std::move(reason), {}, {}});
       }
     }
     arrow::ArrayVector columns;

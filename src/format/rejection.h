@@ -26,6 +26,10 @@ struct Rejection {
   Stage stage = Stage::kDecode;
   std::string reason;
   std::optional<int64_t> event_time;  // when known (late records)
+  // The check, derived column or event-time column that turned it away; empty for
+  // decoding and the filter. A name from the pipeline file, never a value (metrics
+  // label rejections by stage and rule).
+  std::string rule;
 };
 
 inline std::string_view StageName(Stage stage) {

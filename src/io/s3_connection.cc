@@ -207,6 +207,7 @@ S3Stats S3Connection::stats() const {
   const UploadQueue::Stats queue = uploads_->stats();
   stats.wait_seconds = static_cast<double>(queue.waited_micros) / 1e6;
   stats.peak_buffered = queue.peak_bytes;
+  stats.buffered = queue.held_bytes;
   return stats;
 }
 

@@ -21,6 +21,7 @@ struct S3Stats {
   int64_t retries = 0;        // requests retried after a transient error
   double wait_seconds = 0;    // time the pipeline waited for upload buffer space
   int64_t peak_buffered = 0;  // most bytes waiting for or in upload at once
+  int64_t buffered = 0;       // bytes waiting for or in upload now
 };
 
 // One S3 endpoint with its credentials, shared by every s3:// output of a run: Arrow's

@@ -80,7 +80,9 @@ arrow::Future<> UploadQueue::SubmitAlways(Strand* strand, int64_t bytes, FinalTa
 
 UploadQueue::Stats UploadQueue::stats() const {
   std::lock_guard<std::mutex> lock(mutex_);
-  return stats_;
+  Stats stats = stats_;
+  stats.held_bytes = held_;
+  return stats;
 }
 
 }  // namespace sluice

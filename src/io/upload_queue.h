@@ -48,6 +48,7 @@ class UploadQueue {
     int64_t tasks = 0;          // tasks finished
     int64_t waited_micros = 0;  // time submitters were blocked by the budget
     int64_t peak_bytes = 0;     // most bytes held at once
+    int64_t held_bytes = 0;     // bytes held now
   };
 
   static arrow::Result<std::unique_ptr<UploadQueue>> Make(int threads, int64_t budget_bytes);

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "common/text.h"
 #include "common/time_util.h"
 #include "expr/compiler.h"
 #include "expr/evaluator.h"
@@ -141,12 +142,6 @@ arrow::Result<KafkaSourceOptions> MakeKafkaOptions(const PipelineSpec& spec) {
   }
   if (!poll_given) options.properties.emplace_back("max.poll.interval.ms", std::to_string(poll_ms));
   return options;
-}
-
-std::string JoinNames(const std::vector<std::string>& names) {
-  std::string out;
-  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
-  return out;
 }
 
 }  // namespace
@@ -404,6 +399,8 @@ std::string Plan::Describe() const {
     line(late ? "late        -> " + sink(*late)
               : "late        (none: late records are only counted and logged; add 'late:')");
   }
+  if (spec.metrics)
+    line("metrics     http://" + spec.metrics->listen + "/ (status page, /metrics, /healthz, /readyz)");
   line(spec.checkpoint ? "checkpoint  " + spec.checkpoint->path + " (exactly once across crashes)"
                        : "checkpoint  (none: after a crash records are processed again, at least once; add "
                          "'checkpoint: {path: ...}')");

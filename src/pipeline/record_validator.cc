@@ -47,10 +47,10 @@ arrow::Result<RecordValidator::Validated> RecordValidator::Validate(const RawBat
                         AddMetadataColumns(decoded.batch, raw, decoded.record_index));
   const int64_t n = batch->num_rows();
   std::vector<uint8_t> rejected(n, 0);
-  auto reject_row = [&](int64_t row, Stage stage, std::string reason) {
+  auto reject_row = [&](int64_t row, Stage stage, std::string reason, const std::string& rule = {}) {
     if (rejected[row]) return;
     rejected[row] = 1;
-    out.rejections.push_back(Rejection{decoded.record_index[row], stage, std::move(reason), {}});
+    out.rejections.push_back(Rejection{decoded.record_index[row], stage, std::move(reason), {}, rule});
   };
 
   // Derived columns, each seeing the ones before it.
@@ -58,7 +58,7 @@ arrow::Result<RecordValidator::Validated> RecordValidator::Validate(const RawBat
     std::vector<RowError> errors;
     ARROW_ASSIGN_OR_RAISE(auto values, EvaluateIsolatingErrors(column.expr, *batch, now, &errors));
     for (const auto& e : errors)
-      reject_row(e.row, Stage::kColumn, "column '" + column.name + "': " + e.message);
+      reject_row(e.row, Stage::kColumn, "column '" + column.name + "': " + e.message, column.name);
     ARROW_ASSIGN_OR_RAISE(
         batch, batch->AddColumn(batch->num_columns(), arrow::field(column.name, values->type()), values));
   }
@@ -66,13 +66,15 @@ arrow::Result<RecordValidator::Validated> RecordValidator::Validate(const RawBat
   for (const auto& check : plan_.checks) {
     std::vector<RowError> errors;
     ARROW_ASSIGN_OR_RAISE(auto values, EvaluateIsolatingErrors(check.expr, *batch, now, &errors));
-    for (const auto& e : errors) reject_row(e.row, Stage::kCheck, "check '" + check.name + "': " + e.message);
+    for (const auto& e : errors)
+      reject_row(e.row, Stage::kCheck, "check '" + check.name + "': " + e.message, check.name);
     const auto& result = static_cast<const arrow::BooleanArray&>(*values);
     for (int64_t row = 0; row < n; ++row) {
       if (result.IsValid(row) && !result.Value(row) && !rejected[row]) {
         reject_row(row, Stage::kCheck,
                    "check '" + check.name + "' failed: " + check.text + " (" +
-                       DescribeValues(*batch, row, check.columns) + ")");
+                       DescribeValues(*batch, row, check.columns) + ")",
+                   check.name);
       }
     }
   }
@@ -83,9 +85,9 @@ arrow::Result<RecordValidator::Validated> RecordValidator::Validate(const RawBat
     const int64_t* times = column.raw_values();
     for (int64_t row = 0; row < n; ++row) {
       if (column.IsNull(row)) {
-        reject_row(row, Stage::kEventTime, "event time '" + name + "' is null");
+        reject_row(row, Stage::kEventTime, "event time '" + name + "' is null", name);
       } else if (times[row] < kMinEventTime || times[row] > kMaxEventTime) {
-        reject_row(row, Stage::kEventTime, "event time '" + name + "' is outside the years 1-9999");
+        reject_row(row, Stage::kEventTime, "event time '" + name + "' is outside the years 1-9999", name);
       }
     }
   }

@@ -128,18 +128,20 @@ arrow::Status Runner::Open() {
   return arrow::Status::OK();
 }
 
+std::string Runner::Where(const RawBatch& raw, int32_t record) const {
+  const RecordPosition& position = raw.position(record);
+  if (retained_)
+    return fmt::format("{}[{}]@{}", raw.source_name(record), position.partition, position.offset.value());
+  return fmt::format("{}:{}", raw.source_name(record), position.offset.value());
+}
+
 void Runner::Reject(const RawBatch& raw, Rejection rejection, std::vector<Rejection>* out) {
   if (IsReplayed(rejection.record)) return;  // written to the dead letter by an earlier run
   if (logged_rejections_ < 5 || spdlog::should_log(spdlog::level::debug)) {
     ++logged_rejections_;
-    const RecordPosition& position = raw.position(rejection.record);
-    // Kafka records read "topic[partition]@offset", file records "path:line".
-    const std::string where =
-        retained_ ? fmt::format("{}[{}]@{}", raw.source_name(rejection.record), position.partition,
-                                position.offset.value())
-                  : fmt::format("{}:{}", raw.source_name(rejection.record), position.offset.value());
     spdlog::log(logged_rejections_ <= 5 ? spdlog::level::warn : spdlog::level::debug, "{} {}: {}",
-                rejection.stage == Stage::kLate ? "late" : "dead letter", where, rejection.reason);
+                rejection.stage == Stage::kLate ? "late" : "dead letter", Where(raw, rejection.record),
+                rejection.reason);
     if (logged_rejections_ == 5)
       spdlog::warn("further rejected records are counted but not logged (--log-level debug shows them)");
   }
@@ -150,6 +152,7 @@ arrow::Status Runner::ProcessBatch(const RawBatch& raw) {
   const int64_t now = epoch_time_;
   stats_.records_read += static_cast<int64_t>(raw.size());
   epoch_records_ += static_cast<int64_t>(raw.size());
+  counters_.CountRead(raw);
   if (!owned_.empty()) {
     for (size_t i = 0; i < raw.size(); ++i) {
       const RecordPosition& position = raw.position(i);
@@ -162,11 +165,16 @@ arrow::Status Runner::ProcessBatch(const RawBatch& raw) {
   std::vector<Rejection> rejections;
   for (Rejection& r : validated.rejections) Reject(raw, std::move(r), &rejections);
   // A replayed record was counted by an earlier run, but takes the same path.
-  for (int32_t record : validated.record_index) stats_.valid += !IsReplayed(record);
+  for (int32_t record : validated.record_index) {
+    if (IsReplayed(record)) continue;
+    ++stats_.valid;
+    counters_.CountValid(raw, record);
+  }
   for (int32_t record : validated.filtered) {
-    const bool counted = !IsReplayed(record);
-    stats_.valid += counted;
-    stats_.filtered += counted;
+    if (IsReplayed(record)) continue;
+    ++stats_.valid;
+    ++stats_.filtered;
+    counters_.CountValid(raw, record);
   }
   const ValidRows valid{std::move(validated.batch), std::move(validated.record_index)};
   if (valid.batch->num_rows() > 0) ARROW_RETURN_NOT_OK(WriteOutputs(raw, valid, now));
@@ -243,8 +251,9 @@ arrow::Status Runner::WriteOutputs(const RawBatch& raw, const ValidRows& valid, 
     output.late += static_cast<int64_t>(late_rows.size());
     stats_.late += static_cast<int64_t>(late_rows.size());
     for (int32_t row : late_rows) {
+      counters_.CountLate(raw, valid.record_index[row]);
       Rejection late{valid.record_index[row], Stage::kLate,
-                     output.op->LateReason(times[row], thresholds[row]), times[row]};
+                     output.op->LateReason(times[row], thresholds[row]), times[row], output.plan->name};
       if (logged_rejections_ < 5) {
         std::vector<Rejection> ignored;
         Reject(raw, late, &ignored);
@@ -261,7 +270,11 @@ arrow::Status Runner::WriteOutputs(const RawBatch& raw, const ValidRows& valid, 
 
 arrow::Status Runner::WriteRejected(const RawBatch& raw, std::vector<Rejection>* rejections, int64_t now) {
   stats_.invalid += static_cast<int64_t>(rejections->size());
-  for (const auto& r : *rejections) ++stats_.invalid_by_stage[std::string(StageName(r.stage))];
+  const int64_t wall = rejections->empty() ? 0 : clock_->NowMicros();
+  for (const auto& r : *rejections) {
+    ++stats_.invalid_by_stage[std::string(StageName(r.stage))];
+    counters_.CountRejected(raw, r, Where(raw, r.record), wall);
+  }
   if (!dead_letter_ || rejections->empty()) return arrow::Status::OK();
   std::sort(rejections->begin(), rejections->end(),
             [](const Rejection& a, const Rejection& b) { return a.record < b.record; });
@@ -298,61 +311,6 @@ arrow::Status Runner::EmitWindows(int64_t now) {
   if (retained_) retained_->Release(watermark);
   if (watermark != kWatermarkMax) emitted_watermark_ = watermark.value();
   return arrow::Status::OK();
-}
-
-void Runner::RefreshStats() {
-  stats_.raw_rows_written = stats_.windows_written = stats_.files_written = stats_.bytes_written = 0;
-  stats_.open_windows = stats_.expression_errors = 0;
-  int64_t publish_wait = 0;
-  for (size_t i = 0; i < outputs_.size(); ++i) {
-    const auto& sink = outputs_[i].sink->stats();
-    publish_wait += sink.publish_wait_micros;
-    auto& o = stats_.outputs[i];
-    o.rows = sink.rows;
-    o.files = sink.files;
-    o.bytes = sink.bytes;
-    o.late = outputs_[i].late;
-    (o.aggregation ? stats_.windows_written : stats_.raw_rows_written) += sink.rows;
-    stats_.files_written += sink.files;
-    stats_.bytes_written += sink.bytes;
-    stats_.expression_errors += sink.expression_errors;
-    if (outputs_[i].op) {
-      stats_.open_windows += outputs_[i].op->open_groups();
-      stats_.expression_errors += outputs_[i].op->expression_errors();
-    }
-  }
-  for (const auto* sink : {dead_letter_.get(), late_.get()}) {
-    if (sink == nullptr) continue;
-    stats_.files_written += sink->stats().files;
-    stats_.bytes_written += sink->stats().bytes;
-    stats_.expression_errors += sink->stats().expression_errors;
-    publish_wait += sink->stats().publish_wait_micros;
-  }
-  stats_.publish_wait_seconds = static_cast<double>(publish_wait) / 1e6;
-  stats_.bytes_read = source_->stats().bytes;
-  stats_.s3 = storage_->s3_stats();
-  if (tracker_) {
-    Watermark w = tracker_->Current();
-    if (w != kWatermarkMin && w != kWatermarkMax) stats_.watermark = w.value();
-  }
-  stats_.elapsed_seconds = static_cast<double>(clock_->MonotonicMicros() - started_) / 1e6;
-}
-
-void Runner::LogProgress(double seconds) {
-  const RunStats& last = last_trigger_stats_;
-  int64_t records = stats_.records_read - last.records_read;
-  std::string groups;
-  for (const auto& o : outputs_) {
-    if (o.op) groups = fmt::format(" | open {} windows", stats_.open_windows);
-  }
-  spdlog::info(
-      "trigger {} | {} records ({:.0f}/s) | valid {} | dead letter {} | late {} | raw rows {} | windows {} | "
-      "files {} | watermark {}{}",
-      stats_.triggers, records, seconds > 0 ? static_cast<double>(records) / seconds : 0.0,
-      stats_.valid - last.valid, stats_.invalid - last.invalid, stats_.late - last.late,
-      stats_.raw_rows_written - last.raw_rows_written, stats_.windows_written - last.windows_written,
-      stats_.files_written - last.files_written, stats_.watermark ? FormatTimestamp(*stats_.watermark) : "-",
-      groups);
 }
 
 std::vector<ParquetSink*> Runner::Sinks() const {
@@ -432,8 +390,13 @@ arrow::Status Runner::EndTrigger(bool final) {
   if (stats_.records_read != last_trigger_stats_.records_read || final) {
     LogProgress(static_cast<double>(mono - trigger_started_) / 1e6);
   }
+  ReportTrigger(mono);
   last_trigger_stats_ = stats_;
   trigger_started_ = mono;
+  trigger_start_wall_ = clock_->NowMicros();
+  trigger_waited_ = 0;
+  trigger_start_offsets_.clear();
+  for (const auto& [id, owned] : owned_) trigger_start_offsets_[id] = owned.next_offset;
   return arrow::Status::OK();
 }
 
@@ -443,11 +406,16 @@ arrow::Status Runner::Run(const std::atomic<bool>& stop) {
   // A failed run's summary shows how far it got (files visible, retries).
   if (!status.ok()) RefreshStats();
   stats_.cpu_seconds = CpuSeconds() - cpu_start;
+  phase_ = status.ok() ? RunPhase::kFinished : RunPhase::kFailed;
+  Report(true);
   return status;
 }
 
 arrow::Status Runner::RunTriggers(const std::atomic<bool>& stop) {
   started_ = trigger_started_ = clock_->MonotonicMicros();
+  started_wall_ = trigger_start_wall_ = clock_->NowMicros();
+  phase_ = RunPhase::kRunning;
+  Report(true);
   const int64_t batch_size = options_.batch_size.value_or(plan_.spec.trigger.batch_size);
   const int64_t interval = plan_.spec.trigger.interval.count();
   spdlog::info("running {}: {}", plan_.spec.name.empty() ? plan_.spec.file : plan_.spec.name,
@@ -472,8 +440,11 @@ arrow::Status Runner::RunTriggers(const std::atomic<bool>& stop) {
       }
     }
     Duration timeout(std::clamp<int64_t>(remaining, 0, 200'000));
+    const int64_t asked = clock_->MonotonicMicros();
     ARROW_ASSIGN_OR_RAISE(bool more, source_->Next(room, timeout, &raw));
     ARROW_RETURN_NOT_OK(std::exchange(listener_error_, arrow::Status::OK()));
+    if (raw.empty()) trigger_waited_ += clock_->MonotonicMicros() - asked;
+    Report(false);
     if (rewind_) {
       // Records read since the last commit were dropped with their epochs: read again.
       rewind_ = false;
@@ -509,6 +480,8 @@ arrow::Status Runner::RunTriggers(const std::atomic<bool>& stop) {
     ARROW_RETURN_NOT_OK(EmitWindows(epoch_time_));
   }
   if (!ended) spdlog::info("stopping: completing files");
+  phase_ = RunPhase::kStopping;
+  Report(true);
   ARROW_RETURN_NOT_OK(EndTrigger(true));
   // Open windows as the run leaves them (leaving a consumer group drops them below).
   const int64_t open_windows = stats_.open_windows;

@@ -17,8 +17,10 @@
 #include "io/storage.h"
 #include "operator/operator.h"
 #include "pipeline/plan.h"
+#include "pipeline/progress_counters.h"
 #include "pipeline/record_validator.h"
 #include "pipeline/rejected_records.h"
+#include "pipeline/run_progress.h"
 #include "pipeline/run_stats.h"
 #include "sink/parquet_sink.h"
 #include "source/source.h"
@@ -44,6 +46,10 @@ struct RunOptions {
   std::optional<int64_t> batch_size;        // overrides trigger.batch_size
   std::string run_id;                       // makes output file names unique per run
   const std::atomic<bool>* stop = nullptr;  // ends waits at start-up (e.g. for Kafka) early
+  // Receive the run's progress (metrics, status page, progress JSON, progress bars);
+  // they must outlive the runner.
+  std::vector<RunObserver*> observers;
+  bool log_progress = true;  // the per-trigger progress line at info level (else debug)
 };
 
 // Runs a plan: reads batches from the source and pushes each through decoding,
@@ -181,8 +187,22 @@ class Runner final : private PartitionListener {
   void MarkReplayed(const RawBatch& raw);
   bool IsReplayed(int32_t record) const { return !replayed_.empty() && replayed_[record]; }
   void Reject(const RawBatch& raw, Rejection rejection, std::vector<Rejection>* out);
+  // "topic[partition]@offset" (Kafka) or "path:line" (files) of a record.
+  std::string Where(const RawBatch& raw, int32_t record) const;
+
+  // Progress (runner_progress.cc).
   void RefreshStats();
   void LogProgress(double seconds);
+  // Where the run stands; `detail` says why when it is not running.
+  RunPhase Phase(std::string* detail) const;
+  // Tells the observers how the run stands: always when `force`, else at most once a
+  // second.
+  void Report(bool force);
+  // Tells the observers about the trigger ending now (after RefreshStats).
+  void ReportTrigger(int64_t mono);
+  void NoteCheckpoint(const Checkpoint& checkpoint, double seconds);
+  // Files sources: the input's name in progress reports (its path pattern).
+  std::string FilesName() const;
 
   const Plan& plan_;
   RunOptions options_;
@@ -236,6 +256,17 @@ class Runner final : private PartitionListener {
   RejectedRecordBuilder late_builder_;
   RunStats stats_;
   RunStats last_trigger_stats_;
+  // Progress reports: explicit phases (starting, stopping, finished, failed; otherwise
+  // running, refined by Phase()), what RunStats does not count, and the trigger's start.
+  RunPhase phase_ = RunPhase::kStarting;
+  bool restoring_ = false;  // loading partitions' state from checkpoints
+  ProgressCounters counters_;
+  std::optional<CheckpointProgress> checkpoint_progress_;
+  int64_t started_wall_ = 0;
+  int64_t last_report_ = 0;
+  int64_t trigger_start_wall_ = 0;
+  int64_t trigger_waited_ = 0;                        // micros Next waited for nothing
+  std::map<int32_t, int64_t> trigger_start_offsets_;  // next offset per partition at its start
   int64_t started_ = 0;
   int64_t trigger_started_ = 0;
   int64_t logged_rejections_ = 0;

@@ -267,6 +267,7 @@ arrow::Status Runner::CommitEpoch(const PendingTrigger& trigger) {
   committed_ = trigger.commit;
   FaultPoint("after-commit");
   ARROW_RETURN_NOT_OK(checkpoint_->Publish(checkpoint));
+  NoteCheckpoint(checkpoint, trigger.snapshot_seconds + (write_ms + commit_ms) / 1e3);
   int64_t bytes = 0;
   for (const StagedOutputFile& file : checkpoint.staged) bytes += file.bytes;
   spdlog::debug(

@@ -70,7 +70,11 @@ arrow::Status Runner::OnAssigned(const std::vector<AssignedPartition>& partition
     if (!p.resume) continue;
     if (p.resume->checkpoint) {
       if (!options_.rebuild_state) {
-        ARROW_RETURN_NOT_OK(RestorePartition(p));
+        restoring_ = true;
+        Report(true);
+        arrow::Status restored = RestorePartition(p);
+        restoring_ = false;
+        ARROW_RETURN_NOT_OK(restored);
         continue;
       }
       ARROW_RETURN_NOT_OK(PublishNamedCheckpoint(p));  // then replay, below

@@ -126,6 +126,12 @@ struct CheckpointSpec {
   int line = 0;
 };
 
+// The operations endpoint (docs/operations.md): "HOST:PORT" or ":PORT" (127.0.0.1).
+struct MetricsSpec {
+  std::string listen;
+  int line = 0;
+};
+
 struct PipelineSpec {
   std::string file;  // as given on the command line
   std::string name;
@@ -142,6 +148,7 @@ struct PipelineSpec {
   std::optional<ParquetSpec> dead_letter;
   std::optional<ParquetSpec> late;
   std::optional<CheckpointSpec> checkpoint;
+  std::optional<MetricsSpec> metrics;
   // How s3:// outputs are reached: the standard AWS variables of the environment
   // (S3ConfigFromEnvironment), overridden key by key by the `storage.s3` section.
   // Checked by MakePlan only when an output is on S3.

@@ -430,7 +430,7 @@ arrow::Result<PipelineSpec> Parse(const YAML::Node& root, const std::string& fil
   ARROW_RETURN_NOT_OK(
       r.CheckKeys(root,
                   {"name", "vars", "source", "format", "schema", "columns", "checks", "filter", "event_time",
-                   "trigger", "outputs", "dead_letter", "late", "checkpoint", "storage"},
+                   "trigger", "outputs", "dead_letter", "late", "checkpoint", "storage", "metrics"},
                   "the pipeline"));
   PipelineSpec spec;
   spec.file = file;
@@ -590,6 +590,17 @@ arrow::Result<PipelineSpec> Parse(const YAML::Node& root, const std::string& fil
     ARROW_ASSIGN_OR_RAISE(out.path, r.String(checkpoint["path"], "checkpoint.path"));
     if (out.path.empty()) return r.Error(checkpoint["path"], "checkpoint.path is empty");
     spec.checkpoint = std::move(out);
+  }
+  if (const YAML::Node metrics = root["metrics"]) {
+    ARROW_RETURN_NOT_OK(r.ExpectMap(metrics, "metrics"));
+    ARROW_RETURN_NOT_OK(r.CheckKeys(metrics, {"listen"}, "metrics"));
+    if (!metrics["listen"])
+      return r.Error(metrics, "metrics needs listen, e.g. 'metrics: {listen: 127.0.0.1:9464}'");
+    MetricsSpec out;
+    out.line = Reader::Line(metrics["listen"]);
+    ARROW_ASSIGN_OR_RAISE(out.listen, r.String(metrics["listen"], "metrics.listen"));
+    if (out.listen.empty()) return r.Error(metrics["listen"], "metrics.listen is empty");
+    spec.metrics = std::move(out);
   }
   spec.s3 = S3ConfigFromEnvironment(*env);
   if (root["storage"]) ARROW_RETURN_NOT_OK(ReadStorage(r, root["storage"], file, &spec.s3));

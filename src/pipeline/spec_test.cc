@@ -96,13 +96,26 @@ TEST(PipelineSpec, CheckpointKey) {
             "p.yaml:35: unknown key 'dir' in checkpoint; allowed: path");
 }
 
+TEST(PipelineSpec, MetricsListen) {
+  Environment env;
+  auto spec =
+      ParsePipelineSpec(std::string(kPipeline) + "metrics:\n  listen: :9464\n", "p.yaml", &env).ValueOrDie();
+  ASSERT_TRUE(spec.metrics.has_value());
+  EXPECT_EQ(spec.metrics->listen, ":9464");
+  EXPECT_EQ(spec.metrics->line, 36);
+  EXPECT_EQ(Error(std::string(kPipeline) + "metrics: {port: 1}\n"),
+            "p.yaml:35: unknown key 'port' in metrics; allowed: listen");
+  EXPECT_EQ(Error(std::string(kPipeline) + "metrics: {}\n"),
+            "p.yaml:35: metrics needs listen, e.g. 'metrics: {listen: 127.0.0.1:9464}'");
+}
+
 TEST(PipelineSpec, ErrorsNameTheLineAndTheFix) {
   EXPECT_EQ(
       Error(With("checks:", "chekcs:")),
       "p.yaml:12: unknown key 'chekcs' in the pipeline (did you mean 'checks'?); allowed: name, vars, "
       "source, "
       "format, schema, columns, checks, filter, event_time, trigger, outputs, dead_letter, late, checkpoint, "
-      "storage");
+      "storage, metrics");
   EXPECT_EQ(Error(With("watermark: 2 minutes", "watermark: 2 minuets")),
             "p.yaml:16: event_time.watermark: '2 minuets' has an unknown unit 'minuets'; use us, ms, "
             "seconds, minutes, "

@@ -138,10 +138,21 @@ arrow::Status ParquetSink::Reap(int64_t wait_until) {
     stats_.rows += done.rows;
     stats_.files += 1;
     stats_.bytes += done.bytes;
-    spdlog::debug("{}: wrote {} rows ({} bytes) to {}", name_, done.rows, done.bytes,
-                  store_->FullPath(done.staged->path()));
+    const std::string path = store_->FullPath(done.staged->path());
+    spdlog::debug("{}: wrote {} rows ({} bytes) to {}", name_, done.rows, done.bytes, path);
+    if (!staged_name_) {
+      visible_.push_back(VisibleFile{path, done.rows, done.bytes});
+      if (visible_.size() > kRecentFiles) visible_.pop_front();
+    }
   }
   return arrow::Status::OK();
+}
+
+std::vector<VisibleFile> ParquetSink::TakeVisible() {
+  std::vector<VisibleFile> out(std::make_move_iterator(visible_.begin()),
+                               std::make_move_iterator(visible_.end()));
+  visible_.clear();
+  return out;
 }
 
 arrow::Status ParquetSink::Write(const std::shared_ptr<arrow::RecordBatch>& batch) {

@@ -63,6 +63,7 @@ class ParquetSink final : public Sink {
   arrow::Status Close() override;
   const SinkStats& stats() const override { return stats_; }
   std::string Describe() const override;
+  const std::string& name() const { return name_; }
 
   // Checkpointed runs: from now on, files are written under `staged_name(final path)`
   // (paths relative to the store) and listed by TakeStaged instead of appearing under
@@ -71,6 +72,14 @@ class ParquetSink final : public Sink {
   void StageUnder(std::function<std::string(const std::string&)> staged_name);
   // The files completed under staged names since the last call, in completion order.
   std::vector<StagedOutputFile> TakeStaged();
+
+  // The newest files (at most kRecentFiles) that became visible under their final names
+  // since the last call (runs without staging; staged files become visible when the
+  // checkpoint coordinator publishes them).
+  static constexpr size_t kRecentFiles = 32;
+  std::vector<VisibleFile> TakeVisible();
+  // The full path or URI of a path relative to the sink's location.
+  std::string FullPath(const std::string& relative) const { return store_->FullPath(relative); }
 
   // Schema of the files (the input schema minus partition-named columns).
   const std::shared_ptr<arrow::Schema>& file_schema() const { return file_schema_; }
@@ -115,6 +124,7 @@ class ParquetSink final : public Sink {
   std::shared_ptr<parquet::ArrowWriterProperties> arrow_properties_;
   std::function<std::string(const std::string&)> staged_name_;
   std::vector<StagedOutputFile> staged_files_;
+  std::deque<VisibleFile> visible_;  // newest last, at most kRecentFiles
   std::map<std::string, OpenFile> open_;
   std::deque<Publishing> publishing_;  // in completion order
   int64_t completed_ = 0;              // files completed (the marks of CompleteFiles)

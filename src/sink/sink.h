@@ -19,6 +19,13 @@ struct SinkStats {
   int64_t publish_wait_micros = 0;  // time Flush waited for completed files to become visible
 };
 
+// A completed file that became visible to readers under its final name.
+struct VisibleFile {
+  std::string path;  // full path or URI
+  int64_t rows = 0;
+  int64_t bytes = 0;
+};
+
 // An output file written under a staged name (checkpointed runs): invisible to readers
 // until the epoch that wrote it is committed and the file is moved to its final name.
 struct StagedOutputFile {

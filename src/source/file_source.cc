@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <filesystem>
 #include <thread>
 
 #include <arrow/io/compressed.h>
@@ -56,6 +57,9 @@ arrow::Result<std::unique_ptr<FileSource>> FileSource::Make(FileSourceOptions op
                                   "'; check the path (globs such as data/*.ndjson are allowed)");
   }
   for (auto& p : paths) {
+    std::error_code error;
+    const auto size = std::filesystem::file_size(p, error);
+    if (!error) source->total_bytes_ += static_cast<int64_t>(size);
     source->seen_.insert(p);
     source->queue_.push_back(std::move(p));
   }
@@ -68,7 +72,7 @@ arrow::Status FileSource::OpenNextFile() {
   queue_.erase(queue_.begin());
   auto file = arrow::io::ReadableFile::Open(path_);
   if (!file.ok()) return arrow::Status::IOError("cannot read ", path_, ": ", file.status().message());
-  input_ = *file;
+  input_ = file_ = *file;
   if (path_.size() > 3 && path_.compare(path_.size() - 3, 3, ".gz") == 0) {
     ARROW_ASSIGN_OR_RAISE(codec_, arrow::util::Codec::Create(arrow::Compression::GZIP));
     ARROW_ASSIGN_OR_RAISE(input_, arrow::io::CompressedInputStream::Make(codec_.get(), input_));
@@ -116,6 +120,9 @@ arrow::Status FileSource::ResumeFiles(const std::vector<FilePosition>& positions
     if (position.finished) {
       finished.insert(position.path);
       finished_.push_back(position);
+      std::error_code error;
+      const auto size = std::filesystem::file_size(position.path, error);
+      if (!error) finished_bytes_ += static_cast<int64_t>(size);
     } else {
       resume_[position.path] = position;
     }
@@ -197,8 +204,11 @@ arrow::Result<bool> FileSource::Next(int64_t max_records, Duration timeout, RawB
     if (static_cast<int64_t>(batch->size()) >= max_records) break;
     if (eof_ && begin_ >= end_) {
       finished_.push_back(FilePosition{path_, line_, read_, true});
+      ARROW_ASSIGN_OR_RAISE(int64_t size, file_->GetSize());
+      finished_bytes_ += size;
       ARROW_RETURN_NOT_OK(input_->Close());
       input_.reset();
+      file_.reset();
       codec_.reset();
       source_index_ = -1;
       continue;
@@ -224,6 +234,17 @@ arrow::Result<bool> FileSource::Next(int64_t max_records, Duration timeout, RawB
   }
   bool exhausted = !options_.follow && input_ == nullptr && queue_.empty();
   return !(exhausted && batch->empty());
+}
+
+std::optional<Source::InputBytes> FileSource::InputProgress() const {
+  if (options_.follow) return std::nullopt;
+  InputBytes progress{finished_bytes_, total_bytes_};
+  if (file_ != nullptr) {
+    auto position = file_->Tell();
+    if (position.ok()) progress.done += *position;
+  }
+  progress.done = std::min(progress.done, progress.total);
+  return progress;
 }
 
 std::string FileSource::Describe() const {

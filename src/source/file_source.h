@@ -34,6 +34,8 @@ class FileSource final : public Source {
   arrow::Result<bool> Next(int64_t max_records, Duration timeout, RawBatch* batch) override;
   std::vector<FilePosition> FilePositions() const override;
   arrow::Status ResumeFiles(const std::vector<FilePosition>& positions) override;
+  // Bounded runs (no follow): the sizes of the listed files.
+  std::optional<InputBytes> InputProgress() const override;
   const SourceStats& stats() const override { return stats_; }
   std::string Describe() const override;
 
@@ -59,7 +61,10 @@ class FileSource final : public Source {
   std::map<std::string, FilePosition> resume_;  // partly read files to continue
   int64_t read_ = 0;                            // content bytes of the current file read into buffer_
   std::shared_ptr<arrow::io::InputStream> input_;
-  std::unique_ptr<arrow::util::Codec> codec_;  // borrowed by input_ for .gz files
+  std::shared_ptr<arrow::io::RandomAccessFile> file_;  // the stored file under input_
+  int64_t total_bytes_ = 0;                            // sizes of the listed files
+  int64_t finished_bytes_ = 0;                         // ... of those finished
+  std::unique_ptr<arrow::util::Codec> codec_;          // borrowed by input_ for .gz files
   std::string path_;
   int32_t source_index_ = -1;
   int64_t line_ = 0;

@@ -536,6 +536,17 @@ KafkaSource::Partition* KafkaSource::Find(std::string_view topic, int32_t partit
   return partitions_.emplace(key, std::move(state)).first->second.get();
 }
 
+std::optional<int64_t> KafkaSource::HighWatermark(PartitionId partition) const {
+  const size_t index = static_cast<size_t>(partition.value());
+  if (index >= by_id_.size()) return std::nullopt;
+  int64_t low = 0, high = 0;
+  // Cached from fetch responses: no request to the broker.
+  rd_kafka_resp_err_t err = rd_kafka_get_watermark_offsets(consumer_.get(), by_id_[index]->topic.c_str(),
+                                                           by_id_[index]->partition, &low, &high);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR || high < 0) return std::nullopt;
+  return high;
+}
+
 std::string KafkaSource::PartitionName(PartitionId partition) const {
   const size_t index = static_cast<size_t>(partition.value());
   if (index >= by_id_.size()) return "?";

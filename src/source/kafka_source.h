@@ -100,6 +100,7 @@ class KafkaSource final : public Source {
       const std::vector<std::pair<std::string, int32_t>>& partitions) override;
   const SourceStats& stats() const override { return stats_; }
   std::string Describe() const override;
+  std::optional<int64_t> HighWatermark(PartitionId partition) const override;
   std::string PartitionName(PartitionId partition) const override;
 
   // The librdkafka properties sluice sets for these options (secrets included; for

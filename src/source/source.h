@@ -152,6 +152,21 @@ class Source {
     return arrow::Status::OK();
   }
 
+  // Kafka: the partition's high watermark (the offset after its last record) as last
+  // fetched, without asking the broker; absent before the first fetch. Other sources:
+  // absent.
+  virtual std::optional<int64_t> HighWatermark(PartitionId partition) const {
+    (void)partition;
+    return std::nullopt;
+  }
+  // Bounded files sources: bytes of the input files read so far and in all, as stored
+  // (compressed files count their compressed size). Absent for unbounded sources.
+  struct InputBytes {
+    int64_t done = 0;
+    int64_t total = 0;
+  };
+  virtual std::optional<InputBytes> InputProgress() const { return std::nullopt; }
+
   virtual const SourceStats& stats() const = 0;
   // One line for plans and logs.
   virtual std::string Describe() const = 0;

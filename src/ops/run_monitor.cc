@@ -1,0 +1,114 @@
+#include "ops/run_monitor.h"
+
+#include <spdlog/spdlog.h>
+
+#include "common/time_util.h"
+#include "ops/pipeline_graph.h"
+#include "ops/progress_json.h"
+
+namespace sluice {
+
+RunMonitor::RunMonitor(const Plan& plan, RunMonitorOptions options, Clock* clock)
+    : options_(std::move(options)), clock_(clock), graph_(PipelineGraph(plan)) {}
+
+arrow::Result<std::unique_ptr<RunMonitor>> RunMonitor::Make(const Plan& plan, RunMonitorOptions options,
+                                                            Clock* clock) {
+  auto monitor = std::unique_ptr<RunMonitor>(new RunMonitor(plan, std::move(options), clock));
+  if (!monitor->options_.progress_json.empty()) {
+    monitor->progress_file_.open(monitor->options_.progress_json, std::ios::app);
+    if (!monitor->progress_file_) {
+      return arrow::Status::Invalid("--progress-json: cannot write ", monitor->options_.progress_json,
+                                    "; give a file in a writable directory");
+    }
+  }
+  return monitor;
+}
+
+void RunMonitor::OnProgress(const RunProgress& progress) {
+  if (progress.checkpoint && progress.checkpoint->completed > checkpoints_seen_) {
+    checkpoints_seen_ = progress.checkpoint->completed;
+    metrics_.ObserveCheckpoint(progress.checkpoint->last_seconds);
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  latest_ = progress;
+}
+
+void RunMonitor::OnTrigger(const TriggerProgress& trigger) {
+  metrics_.ObserveTrigger(trigger.duration_seconds);
+  std::string run_id, pipeline;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (latest_) {
+      run_id = latest_->run_id;
+      pipeline = latest_->pipeline;
+    }
+  }
+  nlohmann::ordered_json json = TriggerJson(trigger, run_id, pipeline);
+  if (progress_file_.is_open()) {
+    progress_file_ << json.dump() << '\n' << std::flush;
+    if (!progress_file_) spdlog::warn("--progress-json: cannot write {}", options_.progress_json);
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  triggers_.push_back(std::move(json));
+  while (triggers_.size() > options_.history) triggers_.pop_front();
+}
+
+bool RunMonitor::Ready(const RunProgress& progress) {
+  return progress.phase == RunPhase::kRunning && progress.triggers > 0;
+}
+
+RunMonitor::Probe RunMonitor::Health() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!latest_) return Probe{true, {{"status", "ok"}, {"phase", "starting"}}};
+  const double silent = static_cast<double>(clock_->NowMicros() - latest_->micros) / 1e6;
+  const double limit = static_cast<double>(options_.stall_timeout.count()) / 1e6;
+  nlohmann::ordered_json body{{"phase", std::string(RunPhaseName(latest_->phase))},
+                              {"last_report_seconds_ago", silent}};
+  if (latest_->phase == RunPhase::kFailed) {
+    body["status"] = "failed";
+    return Probe{false, body};
+  }
+  if (silent > limit) {
+    body["status"] = "stalled";
+    body["detail"] = "the pipeline thread has not reported for " +
+                     FormatDuration(Duration(static_cast<int64_t>(silent * 1e6)));
+    return Probe{false, body};
+  }
+  body["status"] = "ok";
+  return Probe{true, body};
+}
+
+RunMonitor::Probe RunMonitor::Readiness() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!latest_)
+    return Probe{false, {{"ready", false}, {"phase", "starting"}, {"detail", "opening the pipeline"}}};
+  const bool ready = Ready(*latest_);
+  nlohmann::ordered_json body{{"ready", ready}, {"phase", std::string(RunPhaseName(latest_->phase))}};
+  if (!latest_->phase_detail.empty()) body["detail"] = latest_->phase_detail;
+  return Probe{ready, body};
+}
+
+std::string RunMonitor::Metrics() const {
+  std::optional<RunProgress> latest;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    latest = latest_;
+  }
+  return metrics_.Scrape(latest ? &*latest : nullptr, clock_->NowMicros(), latest && Ready(*latest));
+}
+
+nlohmann::ordered_json RunMonitor::Progress(size_t last) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  const size_t skip = triggers_.size() > last ? triggers_.size() - last : 0;
+  for (size_t i = skip; i < triggers_.size(); ++i) out.push_back(triggers_[i]);
+  return out;
+}
+
+nlohmann::ordered_json RunMonitor::Status() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!latest_) return {{"phase", "starting"}, {"ready", false}};
+  return StatusJson(*latest_, Ready(*latest_), clock_->NowMicros());
+}
+
+}  // namespace sluice
