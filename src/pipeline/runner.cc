@@ -377,6 +377,7 @@ arrow::Status Runner::EndEpoch(size_t max_pending) {
 }
 
 arrow::Status Runner::EndTrigger(bool final) {
+  const int64_t epoch = epoch_;
   // The files of one trigger may be published while the next one runs; not more.
   ARROW_RETURN_NOT_OK(EndEpoch(final ? 0 : 1));
   if (final && rewind_) {
@@ -390,7 +391,7 @@ arrow::Status Runner::EndTrigger(bool final) {
   if (stats_.records_read != last_trigger_stats_.records_read || final) {
     LogProgress(static_cast<double>(mono - trigger_started_) / 1e6);
   }
-  ReportTrigger(mono);
+  ReportTrigger(mono, epoch);
   last_trigger_stats_ = stats_;
   trigger_started_ = mono;
   trigger_start_wall_ = clock_->NowMicros();

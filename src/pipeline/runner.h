@@ -198,8 +198,9 @@ class Runner final : private PartitionListener {
   // Tells the observers how the run stands: always when `force`, else at most once a
   // second.
   void Report(bool force);
-  // Tells the observers about the trigger ending now (after RefreshStats).
-  void ReportTrigger(int64_t mono);
+  // Tells the observers about the trigger ending now (after RefreshStats), which ended
+  // `epoch` (checkpointed runs).
+  void ReportTrigger(int64_t mono, int64_t epoch);
   void NoteCheckpoint(const Checkpoint& checkpoint, double seconds);
   // Files sources: the input's name in progress reports (its path pattern).
   std::string FilesName() const;

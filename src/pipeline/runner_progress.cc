@@ -167,7 +167,7 @@ void Runner::Report(bool force) {
   for (RunObserver* observer : options_.observers) observer->OnProgress(progress);
 }
 
-void Runner::ReportTrigger(int64_t mono) {
+void Runner::ReportTrigger(int64_t mono, int64_t epoch) {
   const RunStats& last = last_trigger_stats_;
   const int64_t records = stats_.records_read - last.records_read;
   const bool wrote = stats_.files_written != last.files_written;
@@ -175,7 +175,7 @@ void Runner::ReportTrigger(int64_t mono) {
   if (options_.observers.empty() || (records == 0 && !wrote && phase_ == RunPhase::kRunning)) return;
   TriggerProgress t;
   t.trigger = stats_.triggers;
-  t.epoch = checkpoint_ ? epoch_ - 1 : 0;
+  t.epoch = checkpoint_ ? epoch : 0;
   t.start_micros = trigger_start_wall_;
   t.end_micros = clock_->NowMicros();
   t.duration_seconds = static_cast<double>(mono - trigger_started_) / 1e6;
