@@ -181,9 +181,14 @@ int ProduceCommand(const ProduceCommandOptions& options, const std::atomic<bool>
   double allowance = 0;
   int64_t last = started;
   std::string value, key;
-  ProgressBar bar("producing", ProgressBar::Unit::kRecords);  // on a terminal only
+  // On a terminal only, and not over events written to the terminal.
+  ProgressBar bar("producing", ProgressBar::Unit::kRecords);
+  if (options.to == "-") bar.Finish();
   while (!stop.load() && (*generator)->Next(&value, &key)) {
-    if (auto status = sink->Write(key, value); !status.ok()) return fail(status.message(), 1);
+    if (auto status = sink->Write(key, value); !status.ok()) {
+      bar.Finish();
+      return fail(status.message(), 1);
+    }
     if ((*generator)->produced() % 4096 == 0) {
       sink->Service();
       bar.Update((*generator)->produced(), scenario.count, clock->MonotonicMicros());

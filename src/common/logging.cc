@@ -1,5 +1,6 @@
 #include "common/logging.h"
 
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -54,7 +55,11 @@ class TerminalSink final : public spdlog::sinks::base_sink<std::mutex> {
   void SetStatusLine(std::string_view line) {
     std::lock_guard<std::mutex> lock(mutex_);
     if (line.empty() && status_.empty()) return;
-    status_ = line;
+    // One row: a wrapped line could not be cleared by "\r\033[K".
+    winsize size{};
+    const size_t columns =
+        ioctl(STDERR_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 1 ? size.ws_col - 1 : 79;
+    status_ = line.substr(0, columns);
     std::string out = "\r\033[K" + status_;
     if (status_.empty()) out = "\r\033[K";
     std::fwrite(out.data(), 1, out.size(), stderr);

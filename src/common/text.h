@@ -7,13 +7,13 @@
 
 namespace sluice {
 
+// "a, b, c".
+std::string JoinNames(const std::vector<std::string>& names);
+
 // Text of arbitrary bytes made fit for a message or a utf8 column: valid UTF-8 is kept,
 // every byte that is not part of a valid UTF-8 sequence becomes "\xHH", and when the
 // result would exceed `max_bytes` it is cut at a character boundary and ends in "...".
 // The result is always valid UTF-8.
-// "a, b, c".
-std::string JoinNames(const std::vector<std::string>& names);
-
 std::string Abbreviate(std::string_view bytes, size_t max_bytes);
 
 // Appends `bytes` to `out` with every byte that is not part of a valid UTF-8 sequence

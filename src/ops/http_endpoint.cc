@@ -6,16 +6,18 @@
 #include <spdlog/spdlog.h>
 
 #include "ops/assets.h"
+#include "ops/progress_json.h"
 
 namespace sluice {
 namespace {
 
 constexpr const char* kJson = "application/json";
+constexpr size_t kWorkers = 4;
 
 void SendJson(httplib::Response& response, const nlohmann::ordered_json& body, int status = 200) {
   response.status = status;
   response.set_header("Cache-Control", "no-store");
-  response.set_content(body.dump(), kJson);
+  response.set_content(DumpJson(body), kJson);
 }
 
 }  // namespace
@@ -44,8 +46,12 @@ arrow::Result<std::unique_ptr<HttpEndpoint>> HttpEndpoint::Start(const ListenAdd
   auto endpoint = std::unique_ptr<HttpEndpoint>(new HttpEndpoint());
   endpoint->server_ = std::make_unique<httplib::Server>();
   httplib::Server& server = *endpoint->server_;
-  server.new_task_queue = [] { return new httplib::ThreadPool(2); };
-  server.set_read_timeout(std::chrono::seconds(5));
+  // A worker serves one connection at a time: short keep-alives and read timeouts keep a
+  // browser or an idle client from holding the workers that probes and scrapes need.
+  server.new_task_queue = [] { return new httplib::ThreadPool(kWorkers); };
+  server.set_keep_alive_max_count(20);
+  server.set_keep_alive_timeout(1);
+  server.set_read_timeout(std::chrono::seconds(2));
   server.set_write_timeout(std::chrono::seconds(5));
   server.set_payload_max_length(4096);
   // SO_REUSEADDR only: cpp-httplib's default also sets SO_REUSEPORT, with which a second
@@ -95,6 +101,7 @@ arrow::Result<std::unique_ptr<HttpEndpoint>> HttpEndpoint::Start(const ListenAdd
   server.Put(".*", refuse);
   server.Patch(".*", refuse);
   server.Delete(".*", refuse);
+  server.Options(".*", refuse);
 
   if (address.port == 0) {
     endpoint->port_ = server.bind_to_any_port(address.host);
@@ -108,7 +115,14 @@ arrow::Result<std::unique_ptr<HttpEndpoint>> HttpEndpoint::Start(const ListenAdd
                                   "--metrics-listen or metrics.listen");
   }
   endpoint->host_ = address.host;
-  endpoint->thread_ = std::thread([&server] { server.listen_after_bind(); });
+  auto finished = std::make_shared<std::atomic<bool>>(false);
+  endpoint->thread_ = std::thread([&server, finished] {
+    server.listen_after_bind();
+    finished->store(true);
+  });
+  // cpp-httplib 0.11's stop() does nothing before the server runs: wait for it, so that
+  // the destructor always ends it.
+  while (!server.is_running() && !finished->load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   spdlog::info("status page, /metrics, /healthz, /readyz and /api/progress on http://{}:{}/",
                address.host.find(':') != std::string::npos ? "[" + address.host + "]" : address.host,
                endpoint->port_);

@@ -22,7 +22,7 @@ struct ListenAddress {
 };
 arrow::Result<ListenAddress> ParseListenAddress(const std::string& text);
 
-// The read-only HTTP endpoint of a run (cpp-httplib, two worker threads):
+// The read-only HTTP endpoint of a run (cpp-httplib, four worker threads):
 //   /             the status page (embedded assets)
 //   /metrics      Prometheus text format
 //   /healthz      liveness (200 or 503, JSON body)
@@ -30,7 +30,7 @@ arrow::Result<ListenAddress> ParseListenAddress(const std::string& text);
 //   /api/progress the last triggers as JSON (?last=N, default 20)
 //   /api/status   the run's state as JSON
 //   /api/graph    the pipeline graph as JSON
-// Only GET and HEAD are served; other methods get 405. Responses hold counts, names,
+// Only GET and HEAD are served; POST, PUT, PATCH, DELETE and OPTIONS get 405. Responses hold counts, names,
 // positions and times, never record bytes, values or secrets.
 class HttpEndpoint {
  public:

@@ -68,6 +68,7 @@ TEST(HttpEndpointTest, ServesProbesMetricsAndThePage) {
   progress.phase_detail = "replaying 1 partition(s) to rebuild open windows";
   progress.micros = Clock::System()->NowMicros();
   progress.triggers = 1;
+  progress.ready = false;
   monitor->OnProgress(progress);
   ready = client.Get("/readyz");
   EXPECT_EQ(ready->status, 503);
@@ -75,6 +76,7 @@ TEST(HttpEndpointTest, ServesProbesMetricsAndThePage) {
 
   progress.phase = RunPhase::kRunning;
   progress.phase_detail.clear();
+  progress.ready = true;
   monitor->OnProgress(progress);
   EXPECT_EQ(client.Get("/readyz")->status, 200);
 

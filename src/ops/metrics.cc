@@ -138,9 +138,11 @@ void PartitionFamilies(const RunProgress& p, int64_t now_micros, Families* f) {
 void OutputFamilies(const RunProgress& p, Families* f) {
   auto& rows =
       f->Add("sluice_output_rows_total",
-             "Rows in files made visible, per output (aggregations: one row per window and group)", kCounter);
-  auto& files = f->Add("sluice_output_files_total", "Files made visible, per output", kCounter);
-  auto& bytes = f->Add("sluice_output_bytes_total", "Bytes of files made visible, per output", kCounter);
+             "Rows in completed output files, per output (aggregations: one row per window and group); "
+             "checkpointed runs count a file once uploaded, visible when its epoch commits",
+             kCounter);
+  auto& files = f->Add("sluice_output_files_total", "Completed output files, per output", kCounter);
+  auto& bytes = f->Add("sluice_output_bytes_total", "Bytes of completed output files, per output", kCounter);
   auto& late = f->Add("sluice_output_late_records_total", "Records late for an aggregation", kCounter);
   auto& open = f->Add("sluice_open_groups", "Open (window, group) results held by an aggregation", kGauge);
   auto& state = f->Add("sluice_state_bytes", "Approximate bytes of an aggregation's open state", kGauge);

@@ -50,6 +50,7 @@ std::optional<ProcessMetrics> ReadProcessMetrics() {
        !error && it != std::filesystem::directory_iterator(); it.increment(error)) {
     m.open_fds += 1;
   }
+  if (m.open_fds > 0) m.open_fds -= 1;  // the directory being listed
   rlimit limit{};
   if (getrlimit(RLIMIT_NOFILE, &limit) == 0) m.max_fds = static_cast<double>(limit.rlim_cur);
   return m;

@@ -17,6 +17,8 @@ double Seconds(int64_t micros) { return static_cast<double>(micros) / 1e6; }
 
 }  // namespace
 
+std::string DumpJson(const json& value) { return value.dump(-1, ' ', false, json::error_handler_t::replace); }
+
 json TriggerJson(const TriggerProgress& t, const std::string& run_id, const std::string& pipeline) {
   json sources = json::array();
   for (const auto& s : t.sources) {

@@ -23,4 +23,8 @@ nlohmann::ordered_json TriggerJson(const TriggerProgress& trigger, const std::st
 // check with the newest positions, recent files and checkpoint status.
 nlohmann::ordered_json StatusJson(const RunProgress& progress, bool ready, int64_t now_micros);
 
+// `json` as one line; bytes that are not UTF-8 (file names need not be) become U+FFFD
+// instead of failing.
+std::string DumpJson(const nlohmann::ordered_json& json);
+
 }  // namespace sluice

@@ -25,12 +25,12 @@ arrow::Result<std::unique_ptr<RunMonitor>> RunMonitor::Make(const Plan& plan, Ru
 }
 
 void RunMonitor::OnProgress(const RunProgress& progress) {
-  if (progress.checkpoint && progress.checkpoint->completed > checkpoints_seen_) {
-    checkpoints_seen_ = progress.checkpoint->completed;
-    metrics_.ObserveCheckpoint(progress.checkpoint->last_seconds);
-  }
   std::lock_guard<std::mutex> lock(mutex_);
   latest_ = progress;
+}
+
+void RunMonitor::OnCheckpoint(const CheckpointProgress& checkpoint) {
+  metrics_.ObserveCheckpoint(checkpoint.last_seconds);
 }
 
 void RunMonitor::OnTrigger(const TriggerProgress& trigger) {
@@ -45,7 +45,7 @@ void RunMonitor::OnTrigger(const TriggerProgress& trigger) {
   }
   nlohmann::ordered_json json = TriggerJson(trigger, run_id, pipeline);
   if (progress_file_.is_open()) {
-    progress_file_ << json.dump() << '\n' << std::flush;
+    progress_file_ << DumpJson(json) << '\n' << std::flush;
     if (!progress_file_) spdlog::warn("--progress-json: cannot write {}", options_.progress_json);
   }
   std::lock_guard<std::mutex> lock(mutex_);
@@ -53,9 +53,7 @@ void RunMonitor::OnTrigger(const TriggerProgress& trigger) {
   while (triggers_.size() > options_.history) triggers_.pop_front();
 }
 
-bool RunMonitor::Ready(const RunProgress& progress) {
-  return progress.phase == RunPhase::kRunning && progress.triggers > 0;
-}
+bool RunMonitor::Ready(const RunProgress& progress) { return progress.ready; }
 
 RunMonitor::Probe RunMonitor::Health() const {
   std::lock_guard<std::mutex> lock(mutex_);

@@ -37,6 +37,7 @@ class RunMonitor final : public RunObserver {
 
   void OnProgress(const RunProgress& progress) override;
   void OnTrigger(const TriggerProgress& trigger) override;
+  void OnCheckpoint(const CheckpointProgress& checkpoint) override;
 
   struct Probe {
     bool ok = false;
@@ -63,7 +64,6 @@ class RunMonitor final : public RunObserver {
   mutable std::mutex mutex_;
   std::optional<RunProgress> latest_;
   std::deque<nlohmann::ordered_json> triggers_;
-  int64_t checkpoints_seen_ = 0;
 };
 
 }  // namespace sluice

@@ -400,7 +400,7 @@ std::string Plan::Describe() const {
               : "late        (none: late records are only counted and logged; add 'late:')");
   }
   if (spec.metrics)
-    line("metrics     http://" + spec.metrics->listen + "/ (status page, /metrics, /healthz, /readyz)");
+    line("metrics     listen " + spec.metrics->listen + " (status page, /metrics, /healthz, /readyz)");
   line(spec.checkpoint ? "checkpoint  " + spec.checkpoint->path + " (exactly once across crashes)"
                        : "checkpoint  (none: after a crash records are processed again, at least once; add "
                          "'checkpoint: {path: ...}')");

@@ -90,9 +90,12 @@ struct RunProgress {
   int64_t started_micros = 0;  // wall clock
   int64_t micros = 0;          // wall clock of this report
   RunPhase phase = RunPhase::kStarting;
-  std::string phase_detail;  // why not running, in words
-  int64_t triggers = 0;      // completed
-  RunStats stats;            // totals since the run started
+  std::string phase_detail;  // why not running (or not ready), in words
+  // Running, with partitions assigned (Kafka), and a trigger completed since they were
+  // first assigned: what /readyz reports.
+  bool ready = false;
+  int64_t triggers = 0;  // completed
+  RunStats stats;        // totals since the run started
   std::vector<OutputProgress> outputs;
   std::vector<PartitionProgress> partitions;
   std::vector<RejectionProgress> rejections;
@@ -148,8 +151,11 @@ class RunObserver {
   // The run's state: at every phase change, every trigger end, and about once a second
   // in between.
   virtual void OnProgress(const RunProgress& progress) = 0;
-  // A trigger completed (called after OnProgress of its end).
+  // A trigger that read records or wrote files completed (called after OnProgress of
+  // its end).
   virtual void OnTrigger(const TriggerProgress& trigger) { (void)trigger; }
+  // A checkpoint was committed (`checkpoint.last_*` describe it).
+  virtual void OnCheckpoint(const CheckpointProgress& checkpoint) { (void)checkpoint; }
 };
 
 inline std::string_view RunPhaseName(RunPhase phase) {

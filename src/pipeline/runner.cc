@@ -397,7 +397,11 @@ arrow::Status Runner::EndTrigger(bool final) {
   trigger_start_wall_ = clock_->NowMicros();
   trigger_waited_ = 0;
   trigger_start_offsets_.clear();
-  for (const auto& [id, owned] : owned_) trigger_start_offsets_[id] = owned.next_offset;
+  trigger_start_records_.clear();
+  for (const auto& [id, owned] : owned_) {
+    trigger_start_offsets_[id] = owned.next_offset;
+    trigger_start_records_[id] = counters_.partition(id).records;
+  }
   return arrow::Status::OK();
 }
 
@@ -434,6 +438,7 @@ arrow::Status Runner::RunTriggers(const std::atomic<bool>& stop) {
         // continuous one waits for the interval (librdkafka keeps the group membership).
         if (options_.mode == RunMode::kContinuous && remaining > 0) {
           std::this_thread::sleep_for(std::chrono::microseconds(std::min<int64_t>(remaining, 100'000)));
+          Report(false);
         } else {
           ARROW_RETURN_NOT_OK(EndTrigger(false));
         }

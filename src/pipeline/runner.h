@@ -195,8 +195,8 @@ class Runner final : private PartitionListener {
   void LogProgress(double seconds);
   // Where the run stands; `detail` says why when it is not running.
   RunPhase Phase(std::string* detail) const;
-  // Tells the observers how the run stands: always when `force`, else at most once a
-  // second.
+  // Tells the observers how the run stands: always when `force`, else at most four
+  // times a second.
   void Report(bool force);
   // Tells the observers about the trigger ending now (after RefreshStats), which ended
   // `epoch` (checkpointed runs).
@@ -268,6 +268,8 @@ class Runner final : private PartitionListener {
   int64_t trigger_start_wall_ = 0;
   int64_t trigger_waited_ = 0;                        // micros Next waited for nothing
   std::map<int32_t, int64_t> trigger_start_offsets_;  // next offset per partition at its start
+  std::map<int32_t, int64_t> trigger_start_records_;  // records read per partition at its start
+  int64_t ready_after_trigger_ = -1;                  // Kafka: triggers completed when partitions came first
   int64_t started_ = 0;
   int64_t trigger_started_ = 0;
   int64_t logged_rejections_ = 0;

@@ -62,8 +62,12 @@ void Runner::MarkReplayed(const RawBatch& raw) {
 arrow::Status Runner::OnAssigned(const std::vector<AssignedPartition>& partitions) {
   const int64_t mono = clock_->MonotonicMicros();
   epoch_dirty_ = true;  // the next checkpoint covers them
+  if (ready_after_trigger_ < 0 && !partitions.empty()) ready_after_trigger_ = stats_.triggers;
   for (const AssignedPartition& p : partitions) {
     activity_[p.id.value()] = Activity{mono, false};
+    // Its offsets in this trigger start here (a rewind assigns it again).
+    trigger_start_offsets_[p.id.value()] = p.offset;
+    trigger_start_records_[p.id.value()] = counters_.partition(p.id.value()).records;
     owned_[p.id.value()] = OwnedPartition{
         p.topic, p.partition, p.offset, p.offset, p.resume ? p.resume->checkpoint : std::nullopt, p.resume};
     if (tracker_) tracker_->AddPartition(p.id);

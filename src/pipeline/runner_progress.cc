@@ -97,7 +97,6 @@ RunPhase Runner::Phase(std::string* detail) const {
     *detail = "waiting for the consumer group to assign partitions";
     return RunPhase::kAssigning;
   }
-  if (stats_.triggers == 0) *detail = "the first trigger is in progress";
   return RunPhase::kRunning;
 }
 
@@ -106,7 +105,9 @@ void Runner::Report(bool force) {
   const int64_t mono = clock_->MonotonicMicros();
   if (!force && mono - last_report_ < kReportInterval) return;
   last_report_ = mono;
-  RefreshStats();
+  // After the run the statistics are final (the summary's; a Kafka source that left its
+  // group holds no state any more).
+  if (phase_ != RunPhase::kFinished && phase_ != RunPhase::kFailed) RefreshStats();
   RunProgress progress;
   progress.run_id = options_.run_id;
   progress.pipeline = plan_.spec.name.empty() ? plan_.spec.file : plan_.spec.name;
@@ -114,6 +115,10 @@ void Runner::Report(bool force) {
   progress.micros = clock_->NowMicros();
   progress.phase = Phase(&progress.phase_detail);
   progress.triggers = stats_.triggers;
+  const int64_t ready_after = retained_ ? ready_after_trigger_ : 0;
+  progress.ready = progress.phase == RunPhase::kRunning && ready_after >= 0 && stats_.triggers > ready_after;
+  if (progress.phase == RunPhase::kRunning && !progress.ready)
+    progress.phase_detail = "the first trigger is in progress";
   progress.stats = stats_;
   for (size_t i = 0; i < outputs_.size(); ++i) {
     OutputProgress o{stats_.outputs[i], outputs_[i].op ? "aggregation" : "raw",
@@ -172,7 +177,7 @@ void Runner::ReportTrigger(int64_t mono, int64_t epoch) {
   const int64_t records = stats_.records_read - last.records_read;
   const bool wrote = stats_.files_written != last.files_written;
   Report(true);
-  if (options_.observers.empty() || (records == 0 && !wrote && phase_ == RunPhase::kRunning)) return;
+  if (options_.observers.empty() || (records == 0 && !wrote)) return;
   TriggerProgress t;
   t.trigger = stats_.triggers;
   t.epoch = checkpoint_ ? epoch : 0;
@@ -197,7 +202,9 @@ void Runner::ReportTrigger(int64_t mono, int64_t epoch) {
                                      0};
       auto start = trigger_start_offsets_.find(id);
       source.start_offset = start != trigger_start_offsets_.end() ? start->second : owned.assigned_offset;
-      source.records = *source.end_offset - *source.start_offset;
+      auto read = trigger_start_records_.find(id);
+      source.records =
+          counters_.partition(id).records - (read != trigger_start_records_.end() ? read->second : 0);
       t.sources.push_back(std::move(source));
     }
   } else {
@@ -234,6 +241,7 @@ void Runner::NoteCheckpoint(const Checkpoint& checkpoint, double seconds) {
     }
     counters_.AddFile(WrittenFile{file.output, std::move(path), file.rows, file.bytes, c.last_micros});
   }
+  for (RunObserver* observer : options_.observers) observer->OnCheckpoint(c);
 }
 
 }  // namespace sluice

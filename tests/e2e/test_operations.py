@@ -2,6 +2,7 @@
 during real Kafka runs, read with independent clients — prometheus_client's text
 parser, Debian's chromium driven by Playwright — plus --progress-json, --log-format json,
 the shipped Grafana dashboard and alert rules, and progress bars on a terminal."""
+import fcntl
 import json
 import os
 import pathlib
@@ -9,7 +10,9 @@ import pty
 import re
 import signal
 import socket
+import struct
 import subprocess
+import termios
 import time
 import urllib.error
 import urllib.request
@@ -145,9 +148,10 @@ def served(sluice_bin, kafka_bootstrap, tmp_path_factory):
 
 def test_metrics_parse_and_show_lag_draining_to_zero(served):
     # The cap (4000 records per 0.5 s trigger) makes the run lag behind the 30,000 records.
-    lagging = wait_for(lambda: (lambda s: s if sum(s.get("sluice_kafka_consumer_lag_records", {}).values()) > 0
-                                else None)(scrape(served.port)), 30, "no consumer lag was reported")
-    assert len(lagging["sluice_kafka_consumer_lag_records"]) == 3
+    def lagging():
+        lags = scrape(served.port).get("sluice_kafka_consumer_lag_records", {})
+        return len(lags) == 3 and sum(lags.values()) > 0
+    wait_for(lagging, 30, "no consumer lag was reported for the 3 partitions")
     samples = wait_for(served.drained, 60, "lag did not drop to 0")
     valid, bad, late, _ = reference_model.compute_records(served.records)
     assert value(samples, "sluice_records_total", stage="valid") == len(valid)
@@ -228,8 +232,15 @@ def test_endpoint_is_loopback_read_only_and_holds_no_secret(served):
         assert "not valid JSON" not in body and "BETWEEN" not in body, path
 
 
+def progress_lines(served):
+    return [json.loads(line) for line in served.progress_json.read_text().splitlines()]
+
+
 def test_progress_api_and_file_are_spark_style(served):
     wait_for(served.drained, 60, "lag did not drop to 0")
+    # The trigger that read the last records ends up to one interval after they were read.
+    wait_for(lambda: sum(t["input_records"] for t in progress_lines(served)) == len(served.records), 30,
+             "the progress file did not account for every record")
     status, body, content_type = get(served.port, "/api/progress?last=5")
     assert status == 200 and content_type.startswith("application/json")
     triggers = json.loads(body)
@@ -237,8 +248,7 @@ def test_progress_api_and_file_are_spark_style(served):
     keys = {"run_id", "pipeline", "trigger", "epoch", "timestamp", "duration_ms", "input_records",
             "input_rows_per_second", "processed_rows_per_second", "watermark", "sources", "outputs"}
     assert keys <= set(triggers[-1])
-    lines = [json.loads(line) for line in served.progress_json.read_text().splitlines()]
-    assert sum(t["input_records"] for t in lines) == len(served.records)
+    lines = progress_lines(served)
     assert [t["trigger"] for t in lines] == sorted(t["trigger"] for t in lines)
     for t in lines:
         assert sum(s["records"] for s in t["sources"]) == t["input_records"]
@@ -266,9 +276,13 @@ def test_final_summary_agrees_with_the_last_scrape(served):
     # Wait for the trigger that wrote the last raw rows.
     samples = wait_for(lambda: (lambda s: s if value(s, "sluice_output_rows_total", kind="raw", output="raw")
                                 == len(valid) else None)(scrape(served.port)), 30, "raw rows not all visible")
+    open_groups = sum(samples["sluice_open_groups"].values())
     served.process.send_signal(signal.SIGTERM)
     assert served.process.wait(60) == 0
     stats = json.loads((served.workdir / "served.json").read_text())
+    # Windows still open when the run stopped (the summary keeps them though leaving the
+    # group dropped the state).
+    assert stats["open_windows"] == open_groups > 0
     assert value(samples, "sluice_records_total", stage="read") == stats["records_read"]
     assert value(samples, "sluice_records_total", stage="valid") == stats["valid"]
     assert value(samples, "sluice_records_total", stage="rejected") == stats["invalid"]
@@ -342,9 +356,11 @@ def test_json_logs_and_a_port_in_use(sluice_bin, tmp_path):
     assert f"--metrics-listen: metrics endpoint: cannot listen on 127.0.0.1:{port}" in busy.stderr
 
 
-def run_on_terminal(args, env, cwd, timeout=120):
-    """Runs `args` with stderr (and stdout) on a pseudo-terminal; returns (exit code, output)."""
+def run_on_terminal(args, env, cwd, timeout=120, columns=200):
+    """Runs `args` with stderr (and stdout) on a pseudo-terminal `columns` wide; returns
+    (exit code, output)."""
     leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 50, columns, 0, 0))
     process = subprocess.Popen(args, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=follower, stderr=follower)
     os.close(follower)
     output = b""
@@ -369,6 +385,12 @@ def test_progress_bars_on_a_terminal_only(sluice_bin, tmp_path):
                                     "--to", str(events)], env, tmp_path)
     assert code == 0, output
     assert re.search(r"producing \[#*\.*\]\s+\d+%", output), output[-2000:]
+    # On a narrow terminal the bar is cut to one row (a wrapped row could not be redrawn).
+    code, narrow = run_on_terminal([sluice_bin, "produce", "--scenario", "iot", "--count", "200000", "--seed", "152",
+                                    "--to", str(tmp_path / "narrow.ndjson")], env, tmp_path, columns=60)
+    assert code == 0
+    bars = [part for part in re.split(r"\r\x1b\[K", narrow) if part.startswith("producing")]
+    assert bars and all(len(bar) <= 59 for bar in bars), bars
     code, output = run_on_terminal([sluice_bin, "run", str(ku.REFERENCE), "--input", str(events), "--drain"],
                                    env, tmp_path)
     assert code == 0, output[-2000:]
