@@ -25,7 +25,7 @@ arrow::Status Runner::OpenCheckpoint(
     if (!options_.input) {
       spdlog::warn(
           "no checkpoint: after a crash the records since the last commit are written again (at least "
-          "once); add 'checkpoint: {{path: ...}}' for exactly once (docs/exactly-once.md)");
+          "once); add 'checkpoint: {path: ...}' for exactly once (docs/exactly-once.md)");
     }
     return arrow::Status::OK();
   }
