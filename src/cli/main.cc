@@ -90,7 +90,12 @@ int RunVerb(int argc, char** argv) {
   auto* produce_cmd = app.add_subcommand("produce", "generate synthetic events");
   produce_cmd->add_option("--scenario", produce.scenario.scenario, "iot, orders, clicks, transactions or ads")
       ->capture_default_str();
-  produce_cmd->add_option("--count", produce.scenario.count, "number of events")->required();
+  auto* count_option = produce_cmd->add_option("--count", produce.scenario.count,
+                                               "number of events (with --from: at most this many records)");
+  produce_cmd->add_option("--from", produce.from,
+                          "produce the records of a JSON array or NDJSON file instead of a scenario");
+  produce_cmd->add_option("--key", produce.key, "with --from: key each message by this field");
+  produce_cmd->add_option("--delay", produce.delay, "wait this long between messages, e.g. 2s");
   produce_cmd->add_option("--seed", produce.scenario.seed, "random seed (same seed, same events)")
       ->capture_default_str();
   produce_cmd->add_option("--rate", produce.rate,
@@ -161,7 +166,10 @@ int RunVerb(int argc, char** argv) {
     return RunCommand(global, run, g_stop);
   }
   if (*validate_cmd) return ValidateCommand(global, validate_path);
-  if (*produce_cmd) return ProduceCommand(produce, g_stop);
+  if (*produce_cmd) {
+    produce.count_given = count_option->count() > 0;
+    return ProduceCommand(produce, g_stop);
+  }
   if (*inspect_cmd) return InspectCommand(global, inspect_path, inspect_rows);
   if (*consume_cmd) return ConsumeCommand(consume, g_stop);
   if (*broker_cmd) return BrokerCommand(broker, g_stop);

@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cli/commands.h"
+#include "cli/file_records.h"
 #include "common/clock.h"
 #include "common/time_util.h"
 #include "io/dev_broker.h"
@@ -160,8 +161,38 @@ int ProduceCommand(const ProduceCommandOptions& options, const std::atomic<bool>
     if (!start) return fail("--start '" + options.start + "' is not an ISO-8601 timestamp");
     scenario.start_micros = *start;
   }
-  auto generator = ScenarioGenerator::Make(scenario);
-  if (!generator.ok()) return fail(generator.status().message());
+  Duration delay(0);
+  if (!options.delay.empty()) {
+    auto parsed = ParseDuration(options.delay);
+    if (!parsed.ok()) return fail("--delay: " + parsed.status().message());
+    delay = *parsed;
+  }
+  // What to produce: a scenario's events or a file's records.
+  std::unique_ptr<ScenarioGenerator> generator;
+  std::vector<FileRecord> records;
+  int64_t total = scenario.count;
+  if (!options.from.empty()) {
+    auto read = ReadFileRecords(options.from, options.key);
+    if (!read.ok()) return fail(read.status().message(), read.status().IsInvalid() ? 2 : 1);
+    records = std::move(*read);
+    total = options.count_given ? std::min<int64_t>(scenario.count, static_cast<int64_t>(records.size()))
+                                : static_cast<int64_t>(records.size());
+  } else {
+    if (!options.count_given) return fail("--count is required with a scenario (or give --from FILE)");
+    if (!options.key.empty()) return fail("--key keys --from records; scenario events have their own keys");
+    auto made = ScenarioGenerator::Make(scenario);
+    if (!made.ok()) return fail(made.status().message());
+    generator = std::move(*made);
+  }
+  int64_t produced = 0;
+  auto next = [&](std::string* value, std::string* key) {
+    if (generator) return generator->Next(value, key) && ++produced > 0;
+    if (produced >= total) return false;
+    *value = std::move(records[produced].value);
+    *key = std::move(records[produced].key);
+    ++produced;
+    return true;
+  };
 
   std::unique_ptr<EventSink> sink;
   if (options.to.rfind("kafka://", 0) == 0) {
@@ -184,14 +215,23 @@ int ProduceCommand(const ProduceCommandOptions& options, const std::atomic<bool>
   // On a terminal only, and not over events written to the terminal.
   ProgressBar bar("producing", ProgressBar::Unit::kRecords);
   if (options.to == "-") bar.Finish();
-  while (!stop.load() && (*generator)->Next(&value, &key)) {
+  while (!stop.load() && next(&value, &key)) {
     if (auto status = sink->Write(key, value); !status.ok()) {
       bar.Finish();
       return fail(status.message(), 1);
     }
-    if ((*generator)->produced() % 4096 == 0) {
+    if (produced % 4096 == 0 || delay.count() > 0) {
       sink->Service();
-      bar.Update((*generator)->produced(), scenario.count, clock->MonotonicMicros());
+      bar.Update(produced, total, clock->MonotonicMicros());
+    }
+    if (delay.count() > 0 && produced < total) {
+      // The seed's time.sleep between messages; deliveries go on meanwhile.
+      const int64_t until = clock->MonotonicMicros() + delay.count();
+      while (!stop.load() && clock->MonotonicMicros() < until) {
+        sink->Service();
+        std::this_thread::sleep_for(
+            std::chrono::milliseconds(std::min<int64_t>(50, delay.count() / 1000 + 1)));
+      }
     }
     if (*rate > 0) {
       allowance -= 1;
@@ -212,9 +252,14 @@ int ProduceCommand(const ProduceCommandOptions& options, const std::atomic<bool>
   bar.Finish();
   arrow::Status finished = sink->Finish();
   double seconds = static_cast<double>(clock->MonotonicMicros() - started) / 1e6;
-  std::cerr << fmt::format("produced {} {} events ({} late, {} bad) to {} in {:.2f} s{}\n",
-                           (*generator)->produced(), scenario.scenario, (*generator)->late_produced(),
-                           (*generator)->bad_produced(), options.to, seconds, sink->Report());
+  if (generator) {
+    std::cerr << fmt::format("produced {} {} events ({} late, {} bad) to {} in {:.2f} s{}\n",
+                             generator->produced(), scenario.scenario, generator->late_produced(),
+                             generator->bad_produced(), options.to, seconds, sink->Report());
+  } else {
+    std::cerr << fmt::format("produced {} records of {} to {} in {:.2f} s{}\n", produced, options.from,
+                             options.to, seconds, sink->Report());
+  }
   if (!finished.ok()) return fail(finished.message(), 1);
   return 0;
 }

@@ -37,7 +37,14 @@ def create_topic(bootstrap, partitions, prefix="t"):
     admin = AdminClient({"bootstrap.servers": bootstrap})
     for future in admin.create_topics([NewTopic(name, partitions, 1)]).values():
         future.result(30)
-    return name
+    # Created is not yet known to every request: wait until the metadata shows it.
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        topic = admin.list_topics(name, timeout=10).topics.get(name)
+        if topic is not None and topic.error is None and len(topic.partitions) == partitions:
+            return name
+        time.sleep(0.1)
+    raise AssertionError(f"topic {name} did not appear in the broker's metadata")
 
 
 def produce(bootstrap, topic, messages):

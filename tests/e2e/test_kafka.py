@@ -4,6 +4,7 @@ one group, odd messages, and broker failures."""
 import json
 import os
 import signal
+import subprocess
 import time
 
 import pytest
@@ -160,3 +161,36 @@ def test_broker_restart_mid_run_loses_nothing(sluice_bin, kafka_bootstrap, tmp_p
     records, lake = ku.broker_outage(sluice_bin, kafka_bootstrap, tmp_path, pipeline, count=40_000, seed=14,
                                      seconds_down=3, wait_pattern=r"trigger 1 ")
     ku.check_lake(lake, records, raw_has_positions=True)
+
+
+def test_produce_replays_a_json_file_with_keys_and_a_delay(sluice_bin, kafka_bootstrap, tmp_path):
+    """`sluice produce --from` (seed 004's producers: json.load, json.dumps per record,
+    time.sleep(2) between messages), read back with an independent client."""
+    from confluent_kafka import Consumer, TopicPartition
+    records = [{"user_id": f"user{i % 3}", "amount": 10 * i + 0.5, "timestamp": f"2023-07-30T10:0{i}:00Z"}
+               for i in range(6)]
+    (tmp_path / "trx.json").write_text(json.dumps(records, indent=2))
+    topic = ku.create_topic(kafka_bootstrap, 1, "from")
+    started = time.time()
+    done = subprocess.run([sluice_bin, "produce", "--from", str(tmp_path / "trx.json"), "--key", "user_id",
+                           "--delay", "0.2s", "--to", f"kafka://{kafka_bootstrap}/{topic}"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert time.time() - started >= 1.0  # five delays of 0.2 s
+    assert "produced 6 records of" in done.stderr
+    consumer = Consumer({"bootstrap.servers": kafka_bootstrap, "group.id": ku.unique("from"),
+                         "enable.auto.commit": False})
+    consumer.assign([TopicPartition(topic, 0, 0)])
+    got = []
+    deadline = time.time() + 30
+    while len(got) < 6 and time.time() < deadline:
+        message = consumer.poll(1)
+        if message is not None and not message.error():
+            got.append((message.key().decode(), json.loads(message.value())))
+    consumer.close()
+    assert got == [(r["user_id"], r) for r in records]
+    # A file that is not JSON is a clear error.
+    (tmp_path / "bad.json").write_text("[{\"a\": 1},")
+    bad = subprocess.run([sluice_bin, "produce", "--from", str(tmp_path / "bad.json"), "--to", "-"],
+                         capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "bad.json: not a JSON array" in bad.stderr
