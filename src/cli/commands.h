@@ -30,10 +30,10 @@ int ValidateCommand(const GlobalOptions& global, const std::string& pipeline);
 
 struct ProduceCommandOptions {
   ScenarioOptions scenario;
-  bool count_given = false;
-  std::string from;   // --from FILE: a JSON array or NDJSON file instead of a scenario
-  std::string key;    // --key FIELD: the field that keys --from records
-  std::string delay;  // --delay DURATION between messages (seed 004's producers: 2s)
+  bool count_given = true;  // false: the command line gave no --count
+  std::string from;         // --from FILE: a JSON array or NDJSON file instead of a scenario
+  std::string key;          // --key FIELD: the field that keys --from records
+  std::string delay;        // --delay DURATION between messages (seed 004's producers: 2s)
   std::string to;
   std::string rate;  // "5000/s" or "5000"; empty = as fast as possible
   std::string pattern = "steady";
