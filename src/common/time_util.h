@@ -46,6 +46,9 @@ std::string FormatTimestamp(int64_t micros);
 // The result must be a whole number of microseconds and not negative.
 arrow::Result<Duration> ParseDuration(std::string_view text);
 
+// Microseconds (a time or a span) as seconds.
+inline double MicrosToSeconds(int64_t micros) { return static_cast<double>(micros) / 1e6; }
+
 // Formats a duration in the largest unit that divides it: "1 minute", "90 seconds".
 std::string FormatDuration(Duration duration);
 

@@ -4,6 +4,7 @@
 
 #include <prometheus/text_serializer.h>
 
+#include "common/time_util.h"
 #include "common/version.h"
 #include "ops/process_metrics.h"
 
@@ -14,8 +15,6 @@ using prometheus::ClientMetric;
 using prometheus::MetricFamily;
 using prometheus::MetricType;
 using Labels = std::vector<ClientMetric::Label>;
-
-double Seconds(int64_t micros) { return static_cast<double>(micros) / 1e6; }
 
 // Appends families one metric at a time.
 class Families {
@@ -120,8 +119,8 @@ void PartitionFamilies(const RunProgress& p, int64_t now_micros, Families* f) {
                     labels);
     }
     if (part.watermark) {
-      Families::Set(watermark, Seconds(*part.watermark), labels);
-      Families::Set(delay, Seconds(now_micros - *part.watermark), labels);
+      Families::Set(watermark, MicrosToSeconds(*part.watermark), labels);
+      Families::Set(delay, MicrosToSeconds(now_micros - *part.watermark), labels);
     }
     Families::Set(idle, part.idle ? 1 : 0, labels);
   }
@@ -129,9 +128,9 @@ void PartitionFamilies(const RunProgress& p, int64_t now_micros, Families* f) {
          static_cast<double>(p.partitions.size()));
   if (p.stats.watermark) {
     f->One("sluice_watermark_timestamp_seconds", "The pipeline's event-time watermark (Unix time)", kGauge,
-           Seconds(*p.stats.watermark));
+           MicrosToSeconds(*p.stats.watermark));
     f->One("sluice_watermark_delay_seconds", "How far the pipeline's watermark is behind the wall clock",
-           kGauge, Seconds(now_micros - *p.stats.watermark));
+           kGauge, MicrosToSeconds(now_micros - *p.stats.watermark));
   }
 }
 
@@ -185,7 +184,7 @@ void CheckpointFamilies(const RunProgress& p, Families* f) {
   f->One("sluice_checkpoint_last_duration_seconds",
          "Snapshot, write and commit time of the newest committed checkpoint", kGauge, c.last_seconds);
   f->One("sluice_checkpoint_last_success_timestamp_seconds",
-         "When the newest checkpoint was committed (Unix time)", kGauge, Seconds(c.last_micros));
+         "When the newest checkpoint was committed (Unix time)", kGauge, MicrosToSeconds(c.last_micros));
 }
 
 void ProcessFamilies(Families* f) {
@@ -211,10 +210,10 @@ std::vector<MetricFamily> ProgressFamilies(const RunProgress& progress, int64_t 
         "recovering",
         kGauge, ready ? 1 : 0);
   f.One("sluice_start_time_seconds", "When the run started (Unix time)", kGauge,
-        Seconds(progress.started_micros));
+        MicrosToSeconds(progress.started_micros));
   f.One("sluice_last_report_timestamp_seconds",
         "When the pipeline thread last reported (Unix time); stale while it is blocked", kGauge,
-        Seconds(progress.micros));
+        MicrosToSeconds(progress.micros));
   RecordFamilies(progress, &f);
   PartitionFamilies(progress, now_micros, &f);
   OutputFamilies(progress, &f);

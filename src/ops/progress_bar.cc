@@ -6,6 +6,7 @@
 
 #include "common/clock.h"
 #include "common/logging.h"
+#include "common/time_util.h"
 
 namespace sluice {
 namespace {
@@ -47,7 +48,7 @@ void ProgressBar::Update(int64_t done, int64_t total, int64_t micros, const std:
   if (started_ < 0) started_ = micros;
   if (micros - drawn_ < 100'000 && (total == 0 || done < total)) return;
   drawn_ = micros;
-  const double elapsed = static_cast<double>(micros - started_) / 1e6;
+  const double elapsed = MicrosToSeconds(micros - started_);
   const double rate = elapsed > 0 ? static_cast<double>(done) / elapsed : 0;
   std::string line = label_ + " ";
   if (total > 0) {

@@ -13,8 +13,6 @@ json OptionalTime(const std::optional<int64_t>& micros) { return micros ? Time(*
 
 json Optional(const std::optional<int64_t>& value) { return value ? json(*value) : json(nullptr); }
 
-double Seconds(int64_t micros) { return static_cast<double>(micros) / 1e6; }
-
 }  // namespace
 
 std::string DumpJson(const json& value) { return value.dump(-1, ' ', false, json::error_handler_t::replace); }
@@ -75,7 +73,7 @@ json StatusJson(const RunProgress& p, bool ready, int64_t now_micros) {
                    ? json(std::max<int64_t>(0, *part.high_watermark - *part.position))
                    : json(nullptr);
     j["watermark_delay_seconds"] =
-        part.watermark ? json(Seconds(now_micros - *part.watermark)) : json(nullptr);
+        part.watermark ? json(MicrosToSeconds(now_micros - *part.watermark)) : json(nullptr);
     partitions.push_back(std::move(j));
   }
   json outputs = json::array();
@@ -109,49 +107,50 @@ json StatusJson(const RunProgress& p, bool ready, int64_t now_micros) {
   json checkpoint = nullptr;
   if (p.checkpoint) {
     const CheckpointProgress& c = *p.checkpoint;
-    checkpoint = {{"location", c.location},
-                  {"completed", c.completed},
-                  {"last_epoch", c.last_epoch},
-                  {"last_bytes", c.last_bytes},
-                  {"last_duration_ms", c.last_seconds * 1e3},
-                  {"last_time", c.last_micros ? Time(c.last_micros) : json(nullptr)},
-                  {"age_seconds", c.last_micros ? json(Seconds(now_micros - c.last_micros)) : json(nullptr)},
-                  {"open_groups", c.open_groups}};
+    checkpoint = {
+        {"location", c.location},
+        {"completed", c.completed},
+        {"last_epoch", c.last_epoch},
+        {"last_bytes", c.last_bytes},
+        {"last_duration_ms", c.last_seconds * 1e3},
+        {"last_time", c.last_micros ? Time(c.last_micros) : json(nullptr)},
+        {"age_seconds", c.last_micros ? json(MicrosToSeconds(now_micros - c.last_micros)) : json(nullptr)},
+        {"open_groups", c.open_groups}};
   }
-  json out{
-      {"run_id", p.run_id},
-      {"pipeline", p.pipeline},
-      {"phase", std::string(RunPhaseName(p.phase))},
-      {"phase_detail", p.phase_detail},
-      {"ready", ready},
-      {"started", Time(p.started_micros)},
-      {"time", Time(now_micros)},
-      {"reported", Time(p.micros)},
-      {"uptime_seconds", Seconds(now_micros - p.started_micros)},
-      {"triggers", p.triggers},
-      {"records_read", s.records_read},
-      {"bytes_read", s.bytes_read},
-      {"replayed", s.replayed},
-      {"valid", s.valid},
-      {"rejected", s.invalid},
-      {"filtered", s.filtered},
-      {"late", s.late},
-      {"raw_rows_written", s.raw_rows_written},
-      {"windows_written", s.windows_written},
-      {"files_written", s.files_written},
-      {"bytes_written", s.bytes_written},
-      {"open_windows", s.open_windows},
-      {"watermark", OptionalTime(s.watermark)},
-      {"watermark_delay_seconds", s.watermark ? json(Seconds(now_micros - *s.watermark)) : json(nullptr)},
-      {"upload_buffered_bytes", p.upload_buffered_bytes},
-      {"s3_retries", s.s3 ? json(s.s3->retries) : json(nullptr)},
-      {"input_bytes_done", Optional(p.input_bytes_done)},
-      {"input_bytes_total", Optional(p.input_bytes_total)},
-      {"partitions", partitions},
-      {"outputs", outputs},
-      {"rejections", rejections},
-      {"recent_files", files},
-      {"checkpoint", checkpoint}};
+  json out{{"run_id", p.run_id},
+           {"pipeline", p.pipeline},
+           {"phase", std::string(RunPhaseName(p.phase))},
+           {"phase_detail", p.phase_detail},
+           {"ready", ready},
+           {"started", Time(p.started_micros)},
+           {"time", Time(now_micros)},
+           {"reported", Time(p.micros)},
+           {"uptime_seconds", MicrosToSeconds(now_micros - p.started_micros)},
+           {"triggers", p.triggers},
+           {"records_read", s.records_read},
+           {"bytes_read", s.bytes_read},
+           {"replayed", s.replayed},
+           {"valid", s.valid},
+           {"rejected", s.invalid},
+           {"filtered", s.filtered},
+           {"late", s.late},
+           {"raw_rows_written", s.raw_rows_written},
+           {"windows_written", s.windows_written},
+           {"files_written", s.files_written},
+           {"bytes_written", s.bytes_written},
+           {"open_windows", s.open_windows},
+           {"watermark", OptionalTime(s.watermark)},
+           {"watermark_delay_seconds",
+            s.watermark ? json(MicrosToSeconds(now_micros - *s.watermark)) : json(nullptr)},
+           {"upload_buffered_bytes", p.upload_buffered_bytes},
+           {"s3_retries", s.s3 ? json(s.s3->retries) : json(nullptr)},
+           {"input_bytes_done", Optional(p.input_bytes_done)},
+           {"input_bytes_total", Optional(p.input_bytes_total)},
+           {"partitions", partitions},
+           {"outputs", outputs},
+           {"rejections", rejections},
+           {"recent_files", files},
+           {"checkpoint", checkpoint}};
   return out;
 }
 

@@ -58,8 +58,8 @@ bool RunMonitor::Ready(const RunProgress& progress) { return progress.ready; }
 RunMonitor::Probe RunMonitor::Health() const {
   std::lock_guard<std::mutex> lock(mutex_);
   if (!latest_) return Probe{true, {{"status", "ok"}, {"phase", "starting"}}};
-  const double silent = static_cast<double>(clock_->NowMicros() - latest_->micros) / 1e6;
-  const double limit = static_cast<double>(options_.stall_timeout.count()) / 1e6;
+  const double silent = MicrosToSeconds(clock_->NowMicros() - latest_->micros);
+  const double limit = MicrosToSeconds(options_.stall_timeout.count());
   nlohmann::ordered_json body{{"phase", std::string(RunPhaseName(latest_->phase))},
                               {"last_report_seconds_ago", silent}};
   if (latest_->phase == RunPhase::kFailed) {

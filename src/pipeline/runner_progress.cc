@@ -183,9 +183,9 @@ void Runner::ReportTrigger(int64_t mono, int64_t epoch) {
   t.epoch = checkpoint_ ? epoch : 0;
   t.start_micros = trigger_start_wall_;
   t.end_micros = clock_->NowMicros();
-  t.duration_seconds = static_cast<double>(mono - trigger_started_) / 1e6;
+  t.duration_seconds = MicrosToSeconds(mono - trigger_started_);
   t.records = records;
-  const double busy = t.duration_seconds - static_cast<double>(trigger_waited_) / 1e6;
+  const double busy = t.duration_seconds - MicrosToSeconds(trigger_waited_);
   t.input_rate = t.duration_seconds > 0 ? static_cast<double>(records) / t.duration_seconds : 0;
   t.processed_rate = busy > 0 ? static_cast<double>(records) / busy : t.input_rate;
   t.valid = stats_.valid - last.valid;
