@@ -1,12 +1,21 @@
 #include "operator/operators.h"
 
+#include "operator/session_operator.h"
 #include "operator/window_operator.h"
 
 namespace sluice {
 
 arrow::Result<std::unique_ptr<Operator>> MakeOperator(const AggregationPlan& plan) {
-  ARROW_ASSIGN_OR_RAISE(auto op, WindowOperator::Make(plan));
-  return std::unique_ptr<Operator>(std::move(op));
+  switch (plan.window.kind) {
+    case WindowSpec::Kind::kSession: {
+      ARROW_ASSIGN_OR_RAISE(auto op, SessionOperator::Make(plan));
+      return std::unique_ptr<Operator>(std::move(op));
+    }
+    default: {
+      ARROW_ASSIGN_OR_RAISE(auto op, WindowOperator::Make(plan));
+      return std::unique_ptr<Operator>(std::move(op));
+    }
+  }
 }
 
 }  // namespace sluice

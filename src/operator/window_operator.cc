@@ -1,26 +1,15 @@
 #include "operator/window_operator.h"
 
-#include <arrow/array/util.h>
-#include <arrow/scalar.h>
 #include <fmt/format.h>
 
 #include "common/time_util.h"
-#include "expr/evaluator.h"
-#include "schema/schema.h"
+#include "window/result_rows.h"
 
 namespace sluice {
 
 arrow::Result<std::unique_ptr<WindowOperator>> WindowOperator::Make(AggregationPlan plan) {
-  std::vector<std::shared_ptr<arrow::DataType>> key_types;
-  for (size_t k = 0; k < plan.group_columns.size(); ++k) {
-    key_types.push_back(plan.intermediate_schema->field(2 + static_cast<int>(k))->type());
-  }
-  ARROW_ASSIGN_OR_RAISE(KeyEncoder encoder, KeyEncoder::Make(key_types));
-  std::vector<std::unique_ptr<Accumulator>> accumulators;
-  for (size_t c = 0; c < plan.calls.size(); ++c) {
-    ARROW_ASSIGN_OR_RAISE(auto acc, MakeAccumulator(plan.calls[c].kind, plan.argument_types[c]));
-    accumulators.push_back(std::move(acc));
-  }
+  ARROW_ASSIGN_OR_RAISE(KeyEncoder encoder, MakeKeyEncoder(plan));
+  ARROW_ASSIGN_OR_RAISE(auto accumulators, MakeAccumulators(plan));
   return std::unique_ptr<WindowOperator>(
       new WindowOperator(std::move(plan), std::move(encoder), std::move(accumulators)));
 }
@@ -66,20 +55,11 @@ arrow::Status WindowOperator::Process(const OperatorInput& input, std::vector<in
   }
   if (rows_.empty()) return arrow::Status::OK();
 
+  ARROW_ASSIGN_OR_RAISE(arrow::ArrayVector values,
+                        plan_.EvaluateArguments(batch, input.processing_time, &expression_errors_));
   auto& accumulators = state_.accumulators();
-  for (size_t c = 0; c < plan_.calls.size(); ++c) {
-    std::shared_ptr<arrow::Array> values;
-    if (plan_.calls[c].kind != AggregateKind::kCountStar) {
-      if (plan_.argument_columns[c] >= 0) {
-        values = batch.column(plan_.argument_columns[c]);
-      } else {
-        std::vector<RowError> errors;
-        ARROW_ASSIGN_OR_RAISE(
-            values, EvaluateIsolatingErrors(plan_.arguments[c], batch, input.processing_time, &errors));
-        expression_errors_ += static_cast<int64_t>(errors.size());
-      }
-    }
-    accumulators[c]->Update(values.get(), event_times, rows_.data(), slots_.data(),
+  for (size_t c = 0; c < accumulators.size(); ++c) {
+    accumulators[c]->Update(values[c].get(), event_times, rows_.data(), slots_.data(),
                             static_cast<int64_t>(rows_.size()));
   }
   return arrow::Status::OK();
@@ -87,36 +67,17 @@ arrow::Status WindowOperator::Process(const OperatorInput& input, std::vector<in
 
 arrow::Result<std::shared_ptr<arrow::RecordBatch>> WindowOperator::AdvanceWatermark(Watermark watermark,
                                                                                     int64_t processing_time) {
+  ResultRows rows;
   arrow::RecordBatchVector batches;
   while (!state_.empty() && state_.front().end <= watermark.value()) {
     const WindowState::Window& window = state_.front();
     std::vector<std::string_view> keys;
     state_.MergeFront(&keys, &slots_);
-    const int64_t groups = static_cast<int64_t>(keys.size());
-    arrow::ArrayVector columns;
-    ARROW_ASSIGN_OR_RAISE(auto starts, arrow::MakeArrayFromScalar(
-                                           arrow::TimestampScalar(window.start, TimestampType()), groups));
-    ARROW_ASSIGN_OR_RAISE(
-        auto ends, arrow::MakeArrayFromScalar(arrow::TimestampScalar(window.end, TimestampType()), groups));
-    columns.push_back(std::move(starts));
-    columns.push_back(std::move(ends));
-    ARROW_ASSIGN_OR_RAISE(auto key_arrays, encoder_.Decode(keys));
-    for (auto& k : key_arrays) columns.push_back(std::move(k));
-    size_t key_end = columns.size();
-    for (const auto& acc : state_.accumulators()) {
-      ARROW_ASSIGN_OR_RAISE(auto result, acc->Finalize(slots_.data(), groups));
-      columns.push_back(std::move(result));
-    }
-    auto intermediate = arrow::RecordBatch::Make(plan_.intermediate_schema, groups, columns);
-    arrow::ArrayVector output(columns.begin(), columns.begin() + static_cast<std::ptrdiff_t>(key_end));
-    for (const auto& expr : plan_.outputs) {
-      std::vector<RowError> errors;
-      ARROW_ASSIGN_OR_RAISE(auto values,
-                            EvaluateIsolatingErrors(expr, *intermediate, processing_time, &errors));
-      expression_errors_ += static_cast<int64_t>(errors.size());
-      output.push_back(std::move(values));
-    }
-    batches.push_back(arrow::RecordBatch::Make(plan_.output_schema, groups, std::move(output)));
+    rows.Clear();
+    for (size_t g = 0; g < keys.size(); ++g) rows.Add(window.start, window.end, keys[g], slots_[g]);
+    ARROW_ASSIGN_OR_RAISE(auto batch, BuildResults(plan_, encoder_, state_.accumulators(), rows,
+                                                   processing_time, &expression_errors_));
+    if (batch) batches.push_back(std::move(batch));
     state_.PopFront();
   }
   if (batches.empty()) return nullptr;
@@ -133,18 +94,7 @@ std::string WindowOperator::LateReason(int64_t event_time, int64_t threshold) co
                      plan_.name, FormatTimestamp(event_time), FormatTimestamp(threshold));
 }
 
-std::string WindowOperator::StateSignature() const {
-  std::string out = "window " + plan_.window.ToString() + " group_by";
-  for (size_t k = 0; k < plan_.group_by.size(); ++k) {
-    out += fmt::format(" {}:{}", plan_.group_by[k],
-                       plan_.intermediate_schema->field(2 + static_cast<int>(k))->type()->ToString());
-  }
-  out += " aggregates";
-  for (size_t c = 0; c < plan_.calls.size(); ++c) {
-    out += fmt::format(" {}:{}", plan_.calls[c].sql, plan_.argument_types[c]->ToString());
-  }
-  return out;
-}
+std::string WindowOperator::StateSignature() const { return plan_.Signature(); }
 
 arrow::Result<std::vector<PartitionState>> WindowOperator::Snapshot() const {
   std::vector<PartitionState> out;

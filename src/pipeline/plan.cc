@@ -98,6 +98,62 @@ arrow::Result<SinkPlan> MakeSinkPlan(const PipelineSpec& spec, const ParquetSpec
   return plan;
 }
 
+const char* kNeedEventTime =
+    "event time; add 'event_time: {column: <timestamp column>, watermark: 2 minutes}'";
+
+// An output's aggregation: windowed (tumbling, sliding, session) or running (no window),
+// its mode and timeout, compiled against the rows it receives.
+arrow::Result<AggregationPlan> MakeAggregation(const PipelineSpec& spec, const OutputSpec& output,
+                                               int event_time_column,
+                                               const std::shared_ptr<arrow::Schema>& schema) {
+  const std::string what = "outputs." + output.name;
+  WindowSpec window = WindowSpec::Global();
+  if (output.window) {
+    const auto& w = *output.window;
+    if (event_time_column < 0)
+      return arrow::Status::Invalid(spec.Where(w.line), ": ", what, ": windows need ", kNeedEventTime);
+    auto made = w.kind == "tumbling"  ? WindowSpec::Tumbling(w.size, w.offset)
+                : w.kind == "sliding" ? WindowSpec::Sliding(w.size, w.slide, w.offset)
+                                      : WindowSpec::Session(w.size, w.max_duration);
+    if (!made.ok()) {
+      return arrow::Status::Invalid(spec.Where(w.line), ": ", what, ".window: ", made.status().message());
+    }
+    window = *made;
+  }
+  AggregationOptions options;
+  options.mode = output.mode == "update"     ? OutputMode::kUpdate
+                 : output.mode == "complete" ? OutputMode::kComplete
+                                             : OutputMode::kAppend;
+  if (options.mode == OutputMode::kComplete) {
+    return arrow::Status::Invalid(
+        spec.Where(output.mode_line), ": ", what,
+        ".mode: complete rewrites every group at every trigger, and Parquet files are only ever added "
+        "to; write 'mode: update' (a changelog: the latest row per group is current) or send the output "
+        "to a console sink");
+  }
+  if (output.timeout) {
+    const auto& t = *output.timeout;
+    options.timeout.after = t.after;
+    options.timeout.event_time = t.by == "event_time";
+    if (options.timeout.event_time && event_time_column < 0) {
+      return arrow::Status::Invalid(spec.Where(t.line), ": ", what, ".timeout: by event_time needs ",
+                                    kNeedEventTime, ", or write 'by: processing_time'");
+    }
+  }
+  const bool unbounded_state = window.kind == WindowSpec::Kind::kSession || !window.has_bounds();
+  if (unbounded_state && spec.source.kafka && !spec.checkpoint) {
+    return arrow::Status::Invalid(
+        spec.Where(output.line), ": ", what, ": ",
+        window.has_bounds() ? "session windows" : "running aggregates",
+        " keep state no offset commit can wait for (a session lasts as long as records keep coming); "
+        "from Kafka they need a checkpoint: add 'checkpoint: {path: ./checkpoints}' (docs/exactly-once.md)");
+  }
+  std::vector<AggregateOutput> aggregates;
+  for (const auto& a : output.aggregates) aggregates.push_back({a.name, a.expression, spec.Where(a.line)});
+  return AggregationPlan::Make(output.name, window, output.group_by,
+                               spec.Where(output.group_by_line) + ": " + what, aggregates, schema, options);
+}
+
 arrow::Result<KafkaSourceOptions> MakeKafkaOptions(const PipelineSpec& spec) {
   const KafkaSourceSpec& k = *spec.source.kafka;
   KafkaSourceOptions options;
@@ -263,26 +319,8 @@ arrow::Result<Plan> MakePlan(PipelineSpec spec) {
     out.name = output.name;
     out.line = output.line;
     const std::string what = "outputs." + output.name;
-    if (output.window) {
-      if (plan.event_time_column < 0) {
-        return arrow::Status::Invalid(
-            spec.Where(output.window->line), ": ", what,
-            ": windows need event time; add 'event_time: {column: <timestamp column>, "
-            "watermark: 2 minutes}'");
-      }
-      const auto& w = *output.window;
-      auto window = w.kind == "tumbling" ? WindowSpec::Tumbling(w.size, w.offset)
-                                         : WindowSpec::Sliding(w.size, w.slide, w.offset);
-      if (!window.ok()) {
-        return arrow::Status::Invalid(spec.Where(w.line), ": ", what, ".window: ", window.status().message());
-      }
-      std::vector<AggregateOutput> aggregates;
-      for (const auto& a : output.aggregates)
-        aggregates.push_back({a.name, a.expression, spec.Where(a.line)});
-      ARROW_ASSIGN_OR_RAISE(
-          auto aggregation,
-          AggregationPlan::Make(output.name, *window, output.group_by,
-                                spec.Where(output.group_by_line) + ": " + what, aggregates, schema));
+    if (!output.aggregates.empty()) {
+      ARROW_ASSIGN_OR_RAISE(auto aggregation, MakeAggregation(spec, output, plan.event_time_column, schema));
       out.schema = aggregation.output_schema;
       out.aggregation = std::move(aggregation);
     } else {
@@ -379,8 +417,10 @@ std::string Plan::Describe() const {
   for (const auto& o : outputs) {
     if (o.aggregation) {
       const auto& a = *o.aggregation;
-      line(fmt::format("output      {}: {} windows{}{}", o.name, a.window.ToString(),
-                       a.group_by.empty() ? "" : " by ", JoinNames(a.group_by)));
+      line(fmt::format("output      {}: {}{}{}{}, {} mode", o.name, a.window.ToString(),
+                       a.window.has_bounds() ? " windows" : " aggregates", a.group_by.empty() ? "" : " by ",
+                       JoinNames(a.group_by), OutputModeName(a.options.mode)));
+      if (a.options.timeout.enabled()) line("  timeout after " + a.options.timeout.ToString());
       for (const auto& agg : spec.outputs[&o - &outputs[0]].aggregates) {
         line(fmt::format("  {:<22} {}", agg.name, agg.expression));
       }

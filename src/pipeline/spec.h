@@ -100,10 +100,18 @@ struct ParquetSpec {
 };
 
 struct WindowSpecLine {
-  std::string kind;  // tumbling | sliding
-  Duration size{0};
+  std::string kind;  // tumbling | sliding | session
+  Duration size{0};  // the gap of a session
   Duration slide{0};
   Duration offset{0};
+  Duration max_duration{0};
+  int line = 0;
+};
+
+// A running aggregate's state timeout: `timeout: {after: 1 hour, by: event_time}`.
+struct TimeoutSpecLine {
+  Duration after{0};
+  std::string by = "event_time";  // event_time | processing_time
   int line = 0;
 };
 
@@ -111,8 +119,11 @@ struct OutputSpec {
   std::string name;
   std::vector<std::string> columns;  // raw outputs: projection, empty = every column
   int columns_line = 0;
-  std::optional<WindowSpecLine> window;  // set for aggregations
+  std::optional<WindowSpecLine> window;  // windowed aggregations
   std::vector<std::string> group_by;
+  std::string mode = "append";  // aggregations: append | update | complete
+  int mode_line = 0;
+  std::optional<TimeoutSpecLine> timeout;  // running aggregations
   int group_by_line = 0;
   std::vector<NamedExpression> aggregates;
   ParquetSpec parquet;

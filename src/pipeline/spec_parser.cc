@@ -209,10 +209,13 @@ arrow::Result<ParquetSpec> ReadSink(const Reader& r, const YAML::Node& node, con
 
 arrow::Result<WindowSpecLine> ReadWindow(const Reader& r, const YAML::Node& node, const std::string& what) {
   ARROW_RETURN_NOT_OK(r.ExpectMap(node, what));
-  ARROW_RETURN_NOT_OK(r.CheckKeys(node, {"tumbling", "sliding", "slide", "offset"}, what));
+  ARROW_RETURN_NOT_OK(
+      r.CheckKeys(node, {"tumbling", "sliding", "session", "slide", "offset", "max_duration"}, what));
   WindowSpecLine window;
   window.line = Reader::Line(node);
-  if (node["tumbling"] && node["sliding"]) return r.Error(node, what + ": choose one of tumbling or sliding");
+  int kinds = 0;
+  for (const char* kind : {"tumbling", "sliding", "session"}) kinds += node[kind] ? 1 : 0;
+  if (kinds > 1) return r.Error(node, what + ": choose one of tumbling, sliding or session");
   if (node["tumbling"]) {
     window.kind = "tumbling";
     ARROW_ASSIGN_OR_RAISE(window.size, r.Dur(node["tumbling"], what + ".tumbling"));
@@ -223,31 +226,67 @@ arrow::Result<WindowSpecLine> ReadWindow(const Reader& r, const YAML::Node& node
     ARROW_ASSIGN_OR_RAISE(window.size, r.Dur(node["sliding"], what + ".sliding"));
     if (!node["slide"]) return r.Error(node, what + ": a sliding window needs slide: DURATION");
     ARROW_ASSIGN_OR_RAISE(window.slide, r.Dur(node["slide"], what + ".slide"));
+  } else if (node["session"]) {
+    window.kind = "session";
+    ARROW_ASSIGN_OR_RAISE(window.size, r.Dur(node["session"], what + ".session"));
+    for (const char* key : {"slide", "offset"}) {
+      if (node[key]) {
+        return r.Error(node[key], what + ": a session window has no " + key +
+                                      "; it is given by its gap ('session: 30 seconds')");
+      }
+    }
+    if (node["max_duration"]) {
+      ARROW_ASSIGN_OR_RAISE(window.max_duration, r.Dur(node["max_duration"], what + ".max_duration"));
+    }
   } else {
-    return r.Error(node, what + " needs 'tumbling: 1 minute' or 'sliding: 5 minutes' with 'slide: 1 minute'");
+    return r.Error(node, what +
+                             " needs 'tumbling: 1 minute', 'sliding: 5 minutes' with 'slide: 1 minute', or "
+                             "'session: 30 seconds'");
   }
+  if (node["max_duration"] && window.kind != "session")
+    return r.Error(node["max_duration"], what + ": max_duration applies to session windows only");
   if (node["offset"]) {
     ARROW_ASSIGN_OR_RAISE(window.offset, r.Dur(node["offset"], what + ".offset"));
   }
   return window;
 }
 
+arrow::Result<TimeoutSpecLine> ReadTimeout(const Reader& r, const YAML::Node& node, const std::string& what) {
+  ARROW_RETURN_NOT_OK(r.ExpectMap(node, what));
+  ARROW_RETURN_NOT_OK(r.CheckKeys(node, {"after", "by"}, what));
+  TimeoutSpecLine timeout;
+  timeout.line = Reader::Line(node);
+  if (!node["after"]) return r.Error(node, what + " needs after: DURATION, e.g. 'timeout: {after: 1 hour}'");
+  ARROW_ASSIGN_OR_RAISE(timeout.after, r.Dur(node["after"], what + ".after"));
+  if (timeout.after.count() <= 0) return r.Error(node["after"], what + ".after must be positive");
+  if (node["by"]) {
+    ARROW_ASSIGN_OR_RAISE(timeout.by, r.String(node["by"], what + ".by"));
+    if (timeout.by != "event_time" && timeout.by != "processing_time") {
+      return r.Error(node["by"], what + ".by is '" + timeout.by + "'; use event_time or processing_time");
+    }
+  }
+  return timeout;
+}
+
 arrow::Result<OutputSpec> ReadOutput(const Reader& r, const std::string& name, const YAML::Node& node) {
   const std::string what = "outputs." + name;
   ARROW_RETURN_NOT_OK(r.ExpectMap(node, what));
-  ARROW_RETURN_NOT_OK(r.CheckKeys(node, {"columns", "window", "group_by", "aggregates", "parquet"}, what));
+  ARROW_RETURN_NOT_OK(
+      r.CheckKeys(node, {"columns", "window", "group_by", "aggregates", "mode", "timeout", "parquet"}, what));
   OutputSpec out;
   out.name = name;
   out.line = Reader::Line(node);
   if (node["window"]) {
     ARROW_ASSIGN_OR_RAISE(out.window, ReadWindow(r, node["window"], what + ".window"));
+    if (!node["aggregates"])
+      return r.Error(node, what + " has a window but no aggregates, e.g. 'aggregates: {n: count(*)}'");
+  }
+  if (node["aggregates"]) {
     if (node["columns"]) {
       return r.Error(node["columns"], what +
                                           ": an aggregation's columns are its group_by and aggregates; "
                                           "remove 'columns'");
     }
-    if (!node["aggregates"])
-      return r.Error(node, what + " has a window but no aggregates, e.g. 'aggregates: {n: count(*)}'");
     ARROW_ASSIGN_OR_RAISE(out.aggregates, r.Expressions(node["aggregates"], what + ".aggregates"));
     if (node["group_by"]) {
       out.group_by_line = Reader::Line(node["group_by"]);
@@ -255,11 +294,26 @@ arrow::Result<OutputSpec> ReadOutput(const Reader& r, const std::string& name, c
     } else {
       out.group_by_line = out.line;
     }
+    if (node["mode"]) {
+      out.mode_line = Reader::Line(node["mode"]);
+      ARROW_ASSIGN_OR_RAISE(out.mode, r.String(node["mode"], what + ".mode"));
+      if (out.mode != "append" && out.mode != "update" && out.mode != "complete") {
+        return r.Error(node["mode"], what + ".mode is '" + out.mode + "'; use append, update or complete");
+      }
+    }
+    if (node["timeout"]) {
+      if (node["window"]) {
+        return r.Error(node["timeout"], what +
+                                            ": timeout ends a running aggregate's state; a windowed "
+                                            "aggregation ends with its window (remove 'timeout')");
+      }
+      ARROW_ASSIGN_OR_RAISE(out.timeout, ReadTimeout(r, node["timeout"], what + ".timeout"));
+    }
   } else {
-    for (const char* key : {"group_by", "aggregates"}) {
+    for (const char* key : {"group_by", "mode", "timeout"}) {
       if (node[key]) {
         return r.Error(node[key],
-                       what + " has " + key + " but no window; add e.g. 'window: {tumbling: 1 minute}'");
+                       what + " has " + key + " but no aggregates; add e.g. 'aggregates: {n: count(*)}'");
       }
     }
     if (node["columns"]) {

@@ -24,16 +24,18 @@ arrow::Result<AggregationPlan> AggregationPlan::Make(std::string name, WindowSpe
                                                      std::vector<std::string> group_by,
                                                      const std::string& group_by_location,
                                                      const std::vector<AggregateOutput>& outputs,
-                                                     const std::shared_ptr<arrow::Schema>& input_schema) {
+                                                     const std::shared_ptr<arrow::Schema>& input_schema,
+                                                     AggregationOptions options) {
   AggregationPlan plan;
   plan.name = std::move(name);
   plan.window = window;
+  plan.options = options;
   plan.group_by = std::move(group_by);
 
   std::vector<std::string> input_names;
   for (const auto& f : input_schema->fields()) input_names.push_back(f->name());
   arrow::FieldVector key_fields;
-  std::set<std::string> taken = {"window_start", "window_end"};
+  std::set<std::string> taken = {"window_start", "window_end", "emitted_at"};
   for (const auto& column : plan.group_by) {
     int index = input_schema->GetFieldIndex(column);
     if (index < 0) {
@@ -72,7 +74,7 @@ arrow::Result<AggregationPlan> AggregationPlan::Make(std::string name, WindowSpe
     auto extracted = ExtractAggregates(*node, &plan.calls);
     if (!extracted.ok()) return WithLocation(output.location, what, extracted.status());
     for (const auto& column : ColumnsOutsideAggregates(*extracted)) {
-      bool grouped = column == "window_start" || column == "window_end";
+      bool grouped = window.has_bounds() && (column == "window_start" || column == "window_end");
       for (const auto& g : plan.group_by) grouped |= g == column;
       if (!grouped) {
         return WithLocation(output.location, what,
@@ -110,8 +112,11 @@ arrow::Result<AggregationPlan> AggregationPlan::Make(std::string name, WindowSpe
         arrow::Status::Invalid("an aggregation needs at least one aggregate, e.g. count: count(*)"));
   }
 
-  arrow::FieldVector intermediate = {arrow::field("window_start", TimestampType(), false),
-                                     arrow::field("window_end", TimestampType(), false)};
+  arrow::FieldVector intermediate;
+  if (window.has_bounds()) {
+    intermediate = {arrow::field("window_start", TimestampType(), false),
+                    arrow::field("window_end", TimestampType(), false)};
+  }
   intermediate.insert(intermediate.end(), key_fields.begin(), key_fields.end());
   for (size_t c = 0; c < plan.calls.size(); ++c) {
     intermediate.push_back(arrow::field(AggregateColumnName(c), result_types[c]));
@@ -119,7 +124,8 @@ arrow::Result<AggregationPlan> AggregationPlan::Make(std::string name, WindowSpe
   plan.intermediate_schema = arrow::schema(intermediate);
 
   ExprCompiler output_compiler(WithProcessingTime(plan.intermediate_schema));
-  arrow::FieldVector output_fields(intermediate.begin(), intermediate.begin() + 2 + key_fields.size());
+  arrow::FieldVector output_fields(intermediate.begin(),
+                                   intermediate.begin() + plan.key_offset() + key_fields.size());
   for (size_t o = 0; o < outputs.size(); ++o) {
     auto compiled = output_compiler.Compile(rewritten[o]);
     if (!compiled.ok())
@@ -127,8 +133,52 @@ arrow::Result<AggregationPlan> AggregationPlan::Make(std::string name, WindowSpe
     output_fields.push_back(arrow::field(outputs[o].name, compiled->type()->GetSharedPtr()));
     plan.outputs.push_back(std::move(*compiled));
   }
+  if (plan.has_emitted_at()) output_fields.push_back(arrow::field("emitted_at", TimestampType(), false));
   plan.output_schema = arrow::schema(output_fields);
   return plan;
+}
+
+arrow::Result<arrow::ArrayVector> AggregationPlan::EvaluateArguments(const arrow::RecordBatch& batch,
+                                                                     int64_t processing_time,
+                                                                     int64_t* expression_errors) const {
+  arrow::ArrayVector values(calls.size());
+  for (size_t c = 0; c < calls.size(); ++c) {
+    if (calls[c].kind == AggregateKind::kCountStar) continue;
+    if (argument_columns[c] >= 0) {
+      values[c] = batch.column(argument_columns[c]);
+      continue;
+    }
+    std::vector<RowError> errors;
+    ARROW_ASSIGN_OR_RAISE(values[c], EvaluateIsolatingErrors(arguments[c], batch, processing_time, &errors));
+    *expression_errors += static_cast<int64_t>(errors.size());
+  }
+  return values;
+}
+
+std::string AggregationPlan::Signature() const {
+  std::string out = "window " + window.ToString();
+  if (options.timeout.enabled()) out += " timeout " + options.timeout.ToString();
+  out += " group_by";
+  for (size_t k = 0; k < group_by.size(); ++k) out += " " + group_by[k] + ":" + key_type(k)->ToString();
+  out += " aggregates";
+  for (size_t c = 0; c < calls.size(); ++c) out += " " + calls[c].sql + ":" + argument_types[c]->ToString();
+  return out;
+}
+
+const char* OutputModeName(OutputMode mode) {
+  switch (mode) {
+    case OutputMode::kAppend:
+      return "append";
+    case OutputMode::kUpdate:
+      return "update";
+    case OutputMode::kComplete:
+      return "complete";
+  }
+  return "?";
+}
+
+std::string StateTimeout::ToString() const {
+  return FormatDuration(after) + (event_time ? " of event time" : " of processing time");
 }
 
 }  // namespace sluice

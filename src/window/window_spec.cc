@@ -29,7 +29,24 @@ arrow::Result<WindowSpec> WindowSpec::Sliding(Duration size, Duration slide, Dur
   return WindowSpec{size == slide ? Kind::kTumbling : Kind::kSliding, size, slide, offset};
 }
 
+arrow::Result<WindowSpec> WindowSpec::Session(Duration gap, Duration max_duration) {
+  if (gap.count() <= 0) return arrow::Status::Invalid("the session gap must be positive");
+  if (max_duration.count() < 0) return arrow::Status::Invalid("max_duration must be positive");
+  if (max_duration.count() > 0 && max_duration < gap) {
+    return arrow::Status::Invalid("max_duration (", FormatDuration(max_duration),
+                                  ") is shorter than the gap (", FormatDuration(gap), ")");
+  }
+  WindowSpec spec{Kind::kSession, gap, gap};
+  spec.max_duration = max_duration;
+  return spec;
+}
+
 std::string WindowSpec::ToString() const {
+  if (kind == Kind::kGlobal) return "running";
+  if (kind == Kind::kSession) {
+    return "session gap " + FormatDuration(size) +
+           (max_duration.count() > 0 ? " max " + FormatDuration(max_duration) : "");
+  }
   std::string out = kind == Kind::kTumbling
                         ? "tumbling " + FormatDuration(size)
                         : "sliding " + FormatDuration(size) + " every " + FormatDuration(slide);

@@ -10,7 +10,7 @@
 namespace sluice {
 
 WindowState::WindowState(std::vector<std::unique_ptr<Accumulator>> accumulators)
-    : accumulators_(std::move(accumulators)) {}
+    : pool_(std::move(accumulators)) {}
 
 WindowState::Window* WindowState::FindOrCreate(int64_t start, int64_t end) {
   auto [it, inserted] = windows_.try_emplace({end, start});
@@ -27,26 +27,6 @@ WindowState::Part* WindowState::FindPart(Window* window, int32_t partition) {
   }
   window->parts.emplace_back().partition = partition;
   return &window->parts.back();
-}
-
-uint32_t WindowState::AllocateSlot() {
-  ++live_slots_;
-  if (!free_slots_.empty()) {
-    uint32_t slot = free_slots_.back();
-    free_slots_.pop_back();
-    return slot;
-  }
-  if (next_slot_ == capacity_) {
-    capacity_ = capacity_ == 0 ? 1024 : capacity_ * 2;
-    for (auto& acc : accumulators_) acc->Resize(capacity_);
-  }
-  return next_slot_++;
-}
-
-void WindowState::FreeSlot(uint32_t slot) {
-  for (auto& acc : accumulators_) acc->Reset(slot);
-  free_slots_.push_back(slot);
-  --live_slots_;
 }
 
 int64_t WindowState::DropPartitions(const std::vector<int32_t>& partitions, int64_t* shared) {
@@ -68,7 +48,7 @@ int64_t WindowState::DropPartitions(const std::vector<int32_t>& partitions, int6
           }
         }
       }
-      for (uint32_t slot : part.slots) FreeSlot(slot);
+      for (uint32_t slot : part.slots) pool_.Free(slot);
       dropped += static_cast<int64_t>(part.slots.size());
     }
     std::erase_if(parts, [&](const Part& part) { return dropped_partition(part.partition); });
@@ -101,7 +81,7 @@ void WindowState::MergeFront(std::vector<std::string_view>* keys, std::vector<ui
         slots->push_back(part.slots[id]);
         continue;
       }
-      for (auto& acc : accumulators_) acc->Merge((*slots)[index], part.slots[id]);
+      pool_.Merge((*slots)[index], part.slots[id]);
     }
   }
 }
@@ -109,7 +89,7 @@ void WindowState::MergeFront(std::vector<std::string_view>* keys, std::vector<ui
 void WindowState::PopFront() {
   auto it = windows_.begin();
   for (const Part& part : it->second.parts) {
-    for (uint32_t slot : part.slots) FreeSlot(slot);
+    for (uint32_t slot : part.slots) pool_.Free(slot);
   }
   windows_.erase(it);
 }
@@ -122,7 +102,7 @@ size_t WindowState::memory_bytes() const {
     }
   }
   // Accumulator arrays: a few words per slot per accumulator.
-  return bytes + static_cast<size_t>(capacity_) * accumulators_.size() * 24;
+  return bytes + pool_.memory_bytes();
 }
 
 std::vector<int32_t> WindowState::Partitions() const {
@@ -139,11 +119,7 @@ std::shared_ptr<arrow::Schema> WindowState::SnapshotSchema() const {
   arrow::FieldVector fields = {arrow::field("window_start", TimestampType(), false),
                                arrow::field("window_end", TimestampType(), false),
                                arrow::field("key", arrow::binary(), false)};
-  for (size_t a = 0; a < accumulators_.size(); ++a) {
-    for (const auto& field : accumulators_[a]->state_fields()) {
-      fields.push_back(arrow::field("acc" + std::to_string(a) + "_" + field->name(), field->type()));
-    }
-  }
+  for (auto& field : pool_.StateFields()) fields.push_back(std::move(field));
   return arrow::schema(fields);
 }
 
@@ -167,10 +143,8 @@ arrow::Result<std::shared_ptr<arrow::RecordBatch>> WindowState::Snapshot(int32_t
   ARROW_RETURN_NOT_OK(starts.Finish(&columns[0]));
   ARROW_RETURN_NOT_OK(ends.Finish(&columns[1]));
   ARROW_RETURN_NOT_OK(keys.Finish(&columns[2]));
-  for (const auto& acc : accumulators_) {
-    ARROW_ASSIGN_OR_RAISE(auto state, acc->ExportState(slots.data(), static_cast<int64_t>(slots.size())));
-    for (auto& column : state) columns.push_back(std::move(column));
-  }
+  ARROW_ASSIGN_OR_RAISE(arrow::ArrayVector state, pool_.ExportState(slots));
+  for (auto& column : state) columns.push_back(std::move(column));
   return arrow::RecordBatch::Make(SnapshotSchema(), static_cast<int64_t>(slots.size()), columns);
 }
 
@@ -198,13 +172,7 @@ arrow::Status WindowState::Restore(int32_t partition, const arrow::RecordBatch& 
     slots.push_back(SlotFor(part, key, KeyEncoder::Hash(key)));
     if (part->groups.size() == before) return arrow::Status::Invalid("window state repeats a group");
   }
-  int column = 3;
-  for (auto& acc : accumulators_) {
-    arrow::ArrayVector state;
-    for (size_t c = 0; c < acc->state_fields().size(); ++c) state.push_back(snapshot.column(column++));
-    ARROW_RETURN_NOT_OK(acc->ImportState(state, slots.data()));
-  }
-  return arrow::Status::OK();
+  return pool_.ImportState(snapshot, 3, slots);
 }
 
 }  // namespace sluice

@@ -12,6 +12,7 @@
 
 #include "state/key_table.h"
 #include "window/accumulator.h"
+#include "window/slot_pool.h"
 
 namespace sluice {
 
@@ -53,7 +54,7 @@ class WindowState {
   uint32_t SlotFor(Part* part, std::string_view key, uint64_t hash) {
     bool inserted = false;
     uint32_t id = part->groups.FindOrInsert(key, hash, &inserted);
-    if (inserted) part->slots.push_back(AllocateSlot());
+    if (inserted) part->slots.push_back(pool_.Allocate());
     return part->slots[id];
   }
 
@@ -73,12 +74,12 @@ class WindowState {
   // Drops the front window and frees its slots. REQUIRES: !empty().
   void PopFront();
 
-  std::vector<std::unique_ptr<Accumulator>>& accumulators() { return accumulators_; }
-  const std::vector<std::unique_ptr<Accumulator>>& accumulators() const { return accumulators_; }
+  std::vector<std::unique_ptr<Accumulator>>& accumulators() { return pool_.accumulators(); }
+  const std::vector<std::unique_ptr<Accumulator>>& accumulators() const { return pool_.accumulators(); }
 
   int64_t num_windows() const { return static_cast<int64_t>(windows_.size()); }
   // (window, group) partials held, over every partition.
-  int64_t num_groups() const { return live_slots_; }
+  int64_t num_groups() const { return pool_.live(); }
   size_t memory_bytes() const;
 
   // Checkpoints, per partition: every (window, group) of `partition` as one row of
@@ -93,15 +94,8 @@ class WindowState {
   arrow::Status Restore(int32_t partition, const arrow::RecordBatch& snapshot);
 
  private:
-  uint32_t AllocateSlot();
-  void FreeSlot(uint32_t slot);
-
-  std::vector<std::unique_ptr<Accumulator>> accumulators_;
+  SlotPool pool_;
   std::map<std::pair<int64_t, int64_t>, Window> windows_;  // keyed by (end, start)
-  std::vector<uint32_t> free_slots_;
-  uint32_t capacity_ = 0;  // slots addressable in every accumulator
-  uint32_t next_slot_ = 0;
-  int64_t live_slots_ = 0;
 };
 
 }  // namespace sluice

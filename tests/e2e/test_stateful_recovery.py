@@ -1,0 +1,76 @@
+"""Stateful operators across crashes: a checkpointed run over a files source killed with
+SIGKILL at random moments, or stopped with SIGTERM, then resumed and drained. Append-mode
+results (event-time rules) must equal the independent model of an uninterrupted run:
+every session once, with every record."""
+import random
+import signal
+import subprocess
+import time
+
+import kafka_util as ku
+import stateful_model as model
+
+SECOND = model.SECOND
+
+SESSIONS = """
+source: {files: {path: input.ndjson}}
+schema:
+  key: {type: string, required: true}
+  t: {type: timestamp, required: true}
+  v: double
+  i: int64
+event_time: {column: t, watermark: 20 seconds}
+trigger: {interval: 1 second, batch_size: 250, max_records: 1500}
+outputs:
+  sessions:
+    window: {session: 30 seconds}
+    group_by: [key]
+    aggregates: {n: count(*), total: sum(v), lo: min(v), hi: max(v)}
+    parquet: {path: out/sessions}
+late:
+  parquet: {path: out/late}
+checkpoint: {path: out/_checkpoint}
+"""
+
+
+def interrupted_runs(sluice_bin, tmp_path, pipeline, records, stops, seed, how):
+    """Writes the input; starts `sluice run` `stops` times, each stopped by `how` after a
+    random moment; then drains. Returns the logs."""
+    (tmp_path / "pipeline.yaml").write_text(pipeline)
+    model.write_input(tmp_path / "input.ndjson", records)
+    rng = random.Random(seed)
+    logs = []
+    for index in range(stops):
+        process, log = ku.start(sluice_bin, tmp_path / "pipeline.yaml", None, tmp_path, f"run-{index}")
+        time.sleep(rng.uniform(0.4, 2.0))
+        process.send_signal(how)
+        process.wait(60)
+        logs.append(log.read_text(errors="replace"))
+    drained = subprocess.run([sluice_bin, "run", "pipeline.yaml", "--drain"], cwd=tmp_path, capture_output=True,
+                             text=True, timeout=300)
+    assert drained.returncode == 0, drained.stderr[-3000:]
+    return logs
+
+
+def assert_sessions_match(tmp_path, records, gap, delay):
+    expected, late = model.sessions(records, gap * SECOND, delay * SECOND)
+    actual = model.read(tmp_path / "out" / "sessions", ["window_start", "window_end", "key", "n", "total", "lo", "hi"])
+    got = sorted((model.us(s), model.us(e), k, n, total, lo, hi) for s, e, k, n, total, lo, hi in actual)
+    want = sorted((r["window_start"], r["window_end"], r["key"], r["n"], r["total"], r["lo"], r["hi"]) for r in expected)
+    assert len(got) == len(set(got)), "a session was written twice"
+    assert got == want
+    late_rows = model.read(tmp_path / "out" / "late", ["offset"])
+    assert sorted(o - 1 for (o,) in late_rows) == late
+
+
+def test_sessions_survive_sigkill(sluice_bin, tmp_path):
+    records = model.random_records(11, count=20_000, keys=40)
+    logs = interrupted_runs(sluice_bin, tmp_path, SESSIONS, records, stops=6, seed=3, how=signal.SIGKILL)
+    assert sum("recovered epoch" in log for log in logs) > 0, "no run recovered from a checkpoint"
+    assert_sessions_match(tmp_path, records, 30, 20)
+
+
+def test_sessions_survive_sigterm(sluice_bin, tmp_path):
+    records = model.random_records(12, count=12_000, keys=40)
+    interrupted_runs(sluice_bin, tmp_path, SESSIONS, records, stops=3, seed=4, how=signal.SIGTERM)
+    assert_sessions_match(tmp_path, records, 30, 20)
