@@ -31,13 +31,13 @@ struct PartitionState {
   std::shared_ptr<arrow::RecordBatch> state;
 };
 
-// A stateful stream operator of one output: window aggregation today; sessions,
-// running aggregates, deduplication and joins behind the same interface. The runner
+// A stateful stream operator of one output: window, session and running aggregation
+// today; deduplication and joins behind the same interface. The runner
 // drives every operator the same way and never calls one by name.
 //
 // Lifecycle (one pipeline thread, no locking):
 //   Restore (per partition, before any Process, or when a partition is assigned)
-//   { Process | AdvanceWatermark | Snapshot | DropPartitions }*
+//   { Process | AdvanceWatermark | EndTrigger | Snapshot | DropPartitions }*
 // Implementation rules:
 // - Results depend only on the rows, their order within each source partition and the
 //   watermarks given, never on how rows were batched.
@@ -53,10 +53,15 @@ class Operator {
   // Takes the rows of `input`; appends the indexes of rows it rejects as late, in
   // ascending order.
   virtual arrow::Status Process(const OperatorInput& input, std::vector<int32_t>* late_rows) = 0;
-  // The pipeline watermark reached `watermark`: returns every result that became final
-  // (output_schema()), or null when none did.
+  // The pipeline watermark reached `watermark` (kWatermarkMax: the input ended) at
+  // `processing_time`: returns every result that became final (output_schema()) — in
+  // update mode only those that changed since they were last returned — or null.
   virtual arrow::Result<std::shared_ptr<arrow::RecordBatch>> AdvanceWatermark(Watermark watermark,
                                                                               int64_t processing_time) = 0;
+  // The results due at the end of a trigger at `processing_time`: in update mode those
+  // that changed since the last trigger, in complete mode every result held (both with
+  // emitted_at); null in append mode or when there are none.
+  virtual arrow::Result<std::shared_ptr<arrow::RecordBatch>> EndTrigger(int64_t processing_time) = 0;
   // The watermark at which a row of event time `event_time` taken by Process no longer
   // lives only in this operator's state (its results were emitted).
   virtual int64_t ReleaseTime(int64_t event_time) const = 0;

@@ -1,5 +1,6 @@
 #include "operator/operators.h"
 
+#include "operator/running_operator.h"
 #include "operator/session_operator.h"
 #include "operator/window_operator.h"
 
@@ -9,6 +10,10 @@ arrow::Result<std::unique_ptr<Operator>> MakeOperator(const AggregationPlan& pla
   switch (plan.window.kind) {
     case WindowSpec::Kind::kSession: {
       ARROW_ASSIGN_OR_RAISE(auto op, SessionOperator::Make(plan));
+      return std::unique_ptr<Operator>(std::move(op));
+    }
+    case WindowSpec::Kind::kGlobal: {
+      ARROW_ASSIGN_OR_RAISE(auto op, RunningOperator::Make(plan));
       return std::unique_ptr<Operator>(std::move(op));
     }
     default: {

@@ -44,6 +44,11 @@ class SessionOperator final : public Operator {
   arrow::Status Process(const OperatorInput& input, std::vector<int32_t>* late_rows) override;
   arrow::Result<std::shared_ptr<arrow::RecordBatch>> AdvanceWatermark(Watermark watermark,
                                                                       int64_t processing_time) override;
+  // Sessions take append mode only (a session's row would change window_start as it
+  // merges).
+  arrow::Result<std::shared_ptr<arrow::RecordBatch>> EndTrigger(int64_t /*processing_time*/) override {
+    return nullptr;
+  }
   int64_t ReleaseTime(int64_t event_time) const override;
   std::string LateReason(int64_t event_time, int64_t threshold) const override;
 

@@ -16,7 +16,10 @@ arrow::Result<std::unique_ptr<WindowOperator>> WindowOperator::Make(AggregationP
 
 WindowOperator::WindowOperator(AggregationPlan plan, KeyEncoder encoder,
                                std::vector<std::unique_ptr<Accumulator>> accumulators)
-    : plan_(std::move(plan)), encoder_(std::move(encoder)), state_(std::move(accumulators)) {}
+    : plan_(std::move(plan)),
+      update_(plan_.options.mode == OutputMode::kUpdate),
+      encoder_(std::move(encoder)),
+      state_(std::move(accumulators)) {}
 
 arrow::Status WindowOperator::Process(const OperatorInput& input, std::vector<int32_t>* late_rows) {
   const arrow::RecordBatch& batch = input.batch;
@@ -62,6 +65,12 @@ arrow::Status WindowOperator::Process(const OperatorInput& input, std::vector<in
     accumulators[c]->Update(values[c].get(), event_times, rows_.data(), slots_.data(),
                             static_cast<int64_t>(rows_.size()));
   }
+  if (update_) {
+    for (uint32_t slot : slots_) {
+      if (slot >= dirty_.size()) dirty_.resize(std::max<size_t>(slot + 1, dirty_.size() * 2), 0);
+      dirty_[slot] = 1;
+    }
+  }
   return arrow::Status::OK();
 }
 
@@ -71,18 +80,82 @@ arrow::Result<std::shared_ptr<arrow::RecordBatch>> WindowOperator::AdvanceWaterm
   arrow::RecordBatchVector batches;
   while (!state_.empty() && state_.front().end <= watermark.value()) {
     const WindowState::Window& window = state_.front();
-    std::vector<std::string_view> keys;
-    state_.MergeFront(&keys, &slots_);
     rows.Clear();
-    for (size_t g = 0; g < keys.size(); ++g) rows.Add(window.start, window.end, keys[g], slots_[g]);
+    std::vector<uint32_t> scratch;
+    if (update_) {
+      ChangedGroups(window, &rows, &scratch);
+    } else {
+      std::vector<std::string_view> keys;
+      state_.MergeFront(&keys, &slots_);
+      for (size_t g = 0; g < keys.size(); ++g) rows.Add(window.start, window.end, keys[g], slots_[g]);
+    }
     ARROW_ASSIGN_OR_RAISE(auto batch, BuildResults(plan_, encoder_, state_.accumulators(), rows,
                                                    processing_time, &expression_errors_));
     if (batch) batches.push_back(std::move(batch));
+    for (uint32_t slot : scratch) state_.pool().Free(slot);
     state_.PopFront();
   }
   if (batches.empty()) return nullptr;
   if (batches.size() == 1) return batches[0];
   return arrow::ConcatenateRecordBatches(batches);
+}
+
+void WindowOperator::ChangedGroups(const WindowState::Window& window, ResultRows* rows,
+                                   std::vector<uint32_t>* scratch) {
+  if (window.parts.size() == 1) {
+    const WindowState::Part& part = window.parts.front();
+    for (uint32_t id = 0; id < part.groups.size(); ++id) {
+      const uint32_t slot = part.slots[id];
+      if (!Dirty(slot)) continue;
+      dirty_[slot] = 0;
+      rows->Add(window.start, window.end, part.groups.key(id), slot);
+    }
+    return;
+  }
+  // Per group (first-seen order), its partials; merged into a scratch slot.
+  KeyTable groups;
+  std::vector<std::vector<uint32_t>> partials;
+  std::vector<std::string_view> keys;
+  std::vector<uint8_t> changed;
+  for (const WindowState::Part& part : window.parts) {
+    for (uint32_t id = 0; id < part.groups.size(); ++id) {
+      const std::string_view key = part.groups.key(id);
+      bool inserted = false;
+      const uint32_t index = groups.FindOrInsert(key, KeyEncoder::Hash(key), &inserted);
+      if (inserted) {
+        partials.emplace_back();
+        keys.push_back(key);
+        changed.push_back(0);
+      }
+      const uint32_t slot = part.slots[id];
+      partials[index].push_back(slot);
+      if (Dirty(slot)) {
+        changed[index] = 1;
+        dirty_[slot] = 0;
+      }
+    }
+  }
+  for (size_t g = 0; g < keys.size(); ++g) {
+    if (!changed[g]) continue;
+    uint32_t slot = partials[g][0];
+    if (partials[g].size() > 1) {
+      slot = state_.pool().Allocate();
+      scratch->push_back(slot);
+      for (uint32_t partial : partials[g]) state_.pool().Merge(slot, partial);
+    }
+    rows->Add(window.start, window.end, keys[g], slot);
+  }
+}
+
+arrow::Result<std::shared_ptr<arrow::RecordBatch>> WindowOperator::EndTrigger(int64_t processing_time) {
+  if (!update_) return nullptr;
+  ResultRows rows;
+  std::vector<uint32_t> scratch;
+  for (const auto& [bounds, window] : state_.windows()) ChangedGroups(window, &rows, &scratch);
+  ARROW_ASSIGN_OR_RAISE(auto batch, BuildResults(plan_, encoder_, state_.accumulators(), rows,
+                                                 processing_time, &expression_errors_));
+  for (uint32_t slot : scratch) state_.pool().Free(slot);
+  return batch;
 }
 
 int64_t WindowOperator::ReleaseTime(int64_t event_time) const {

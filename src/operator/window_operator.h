@@ -11,12 +11,15 @@
 #include "operator/operator.h"
 #include "state/key_encoder.h"
 #include "window/aggregation_plan.h"
+#include "window/result_rows.h"
 #include "window/window_state.h"
 
 namespace sluice {
 
-// Windowed aggregation over event time (tumbling and sliding windows), append mode:
+// Windowed aggregation over event time (tumbling and sliding windows). Append mode:
 // each (window, group) is emitted once, when the watermark reaches the window's end.
+// Update mode: at the end of every trigger, the (window, group)s that changed since the
+// last trigger; a window closing returns its groups that changed since.
 //
 // A record belongs to every window [start, end) with start <= t < end. It is added to
 // each of those windows whose end is after its lateness threshold (the watermark that
@@ -32,6 +35,7 @@ class WindowOperator final : public Operator {
   arrow::Status Process(const OperatorInput& input, std::vector<int32_t>* late_rows) override;
   arrow::Result<std::shared_ptr<arrow::RecordBatch>> AdvanceWatermark(Watermark watermark,
                                                                       int64_t processing_time) override;
+  arrow::Result<std::shared_ptr<arrow::RecordBatch>> EndTrigger(int64_t processing_time) override;
   int64_t ReleaseTime(int64_t event_time) const override;
   std::string LateReason(int64_t event_time, int64_t threshold) const override;
 
@@ -52,7 +56,14 @@ class WindowOperator final : public Operator {
   WindowOperator(AggregationPlan plan, KeyEncoder encoder,
                  std::vector<std::unique_ptr<Accumulator>> accumulators);
 
+  bool Dirty(uint32_t slot) const { return slot < dirty_.size() && dirty_[slot]; }
+  // Update mode: the groups of `window` with a partial that changed, each with its
+  // partials merged (into a scratch slot when there are several); marks them clean.
+  void ChangedGroups(const WindowState::Window& window, ResultRows* rows, std::vector<uint32_t>* scratch);
+
   AggregationPlan plan_;
+  const bool update_;
+  std::vector<uint8_t> dirty_;  // update mode: by slot, changed since last returned
   KeyEncoder encoder_;
   WindowState state_;
   // Scratch reused across batches.

@@ -285,8 +285,9 @@ arrow::Status Runner::WriteRejected(const RawBatch& raw, std::vector<Rejection>*
 }
 
 arrow::Status Runner::EmitWindows(int64_t now) {
-  if (!tracker_) return arrow::Status::OK();
-  Watermark watermark = tracker_->Current();
+  // Without event time only running aggregates exist: their watermark is the input's
+  // end (processing-time timeouts read `now`).
+  Watermark watermark = tracker_ ? tracker_->Current() : input_ended_ ? kWatermarkMax : kWatermarkMin;
   // While a partition is replaying, windows after its floor may still receive replayed
   // records (its earlier owner dropped them unemitted): they wait for the replay to end,
   // so that each is emitted once, complete.
@@ -299,7 +300,7 @@ arrow::Status Runner::EmitWindows(int64_t now) {
     ARROW_ASSIGN_OR_RAISE(auto windows, output.op->AdvanceWatermark(watermark, now));
     if (!windows) continue;
     ARROW_RETURN_NOT_OK(output.sink->Write(windows));
-    if (watermark == kWatermarkMax) {
+    if (watermark == kWatermarkMax && output.plan->aggregation->window.has_bounds()) {
       // At the end of a bounded run every window is emitted: what is emitted ends at
       // the largest window end, not at +infinity (later readers of the partitions
       // must still accept newer records).
@@ -309,7 +310,7 @@ arrow::Status Runner::EmitWindows(int64_t now) {
     }
   }
   if (retained_) retained_->Release(watermark);
-  if (watermark != kWatermarkMax) emitted_watermark_ = watermark.value();
+  if (tracker_ && watermark != kWatermarkMax) emitted_watermark_ = watermark.value();
   return arrow::Status::OK();
 }
 
@@ -347,6 +348,12 @@ arrow::Status Runner::CommitTriggers(size_t max_pending) {
 }
 
 arrow::Status Runner::EndEpoch(size_t max_pending) {
+  // Update and complete modes: the results of this trigger belong to its epoch.
+  for (auto& output : outputs_) {
+    if (!output.op) continue;
+    ARROW_ASSIGN_OR_RAISE(auto rows, output.op->EndTrigger(epoch_time_));
+    if (rows) ARROW_RETURN_NOT_OK(output.sink->Write(rows));
+  }
   PendingTrigger trigger;
   for (ParquetSink* sink : Sinks()) {
     ARROW_ASSIGN_OR_RAISE(int64_t mark, sink->CompleteFiles());
@@ -386,6 +393,8 @@ arrow::Status Runner::EndTrigger(bool final) {
         "again to process their records");
   }
   ++stats_.triggers;
+  // A new epoch has a new processing time: processing-time timeouts may have passed.
+  if (!final) ARROW_RETURN_NOT_OK(EmitWindows(epoch_time_));
   RefreshStats();
   const int64_t mono = clock_->MonotonicMicros();
   if (stats_.records_read != last_trigger_stats_.records_read || final) {
@@ -479,10 +488,11 @@ arrow::Status Runner::RunTriggers(const std::atomic<bool>& stop) {
     }
     if (clock_->MonotonicMicros() >= trigger_started_ + interval) ARROW_RETURN_NOT_OK(EndTrigger(false));
   }
-  if (ended && options_.mode != RunMode::kOnce && tracker_) {
+  if (ended && options_.mode != RunMode::kOnce) {
     RefreshStats();         // keep the last event-time watermark for the summary
     replay_until_.clear();  // the input is over: nothing can be replayed any more
-    tracker_->Finish();
+    input_ended_ = true;
+    if (tracker_) tracker_->Finish();
     ARROW_RETURN_NOT_OK(EmitWindows(epoch_time_));
   }
   if (!ended) spdlog::info("stopping: completing files");

@@ -247,6 +247,7 @@ class Runner final : private PartitionListener {
   std::map<int32_t, int64_t> replay_until_;            // partition -> processed_until, while replaying
   std::vector<uint8_t> replayed_;                      // per record of the current batch
   int64_t emitted_watermark_ = kWatermarkMin.value();  // windows ending at or before it are emitted
+  bool input_ended_ = false;                           // a drained input: every result is final
   bool warned_shared_groups_ = false;
   std::vector<Output> outputs_;
   // Triggers whose files are not all visible yet, oldest first.

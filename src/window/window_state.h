@@ -74,6 +74,11 @@ class WindowState {
   // Drops the front window and frees its slots. REQUIRES: !empty().
   void PopFront();
 
+  // Every open window, in closing order (reading the state for update-mode results).
+  const std::map<std::pair<int64_t, int64_t>, Window>& windows() const { return windows_; }
+  // Slots and accumulators (scratch slots for merged partials).
+  SlotPool& pool() { return pool_; }
+
   std::vector<std::unique_ptr<Accumulator>>& accumulators() { return pool_.accumulators(); }
   const std::vector<std::unique_ptr<Accumulator>>& accumulators() const { return pool_.accumulators(); }
 

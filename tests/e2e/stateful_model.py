@@ -115,3 +115,24 @@ def sessions(records, gap, delay, max_duration=0):
         for s in mine:
             done.append({"window_start": s["start"], "window_end": end(s), "key": key, **_aggregate(s["values"])})
     return done, late
+
+
+def running(records, after, delay):
+    """Running aggregates per key with an event-time timeout of `after` (0: none).
+    Returns the rows append mode writes once the input is drained: one per state."""
+    state = {}  # key -> {"last": t, "values": [...]}
+    done = []
+    max_seen = NEG_INF
+    for t, key, value in records:
+        threshold = max_seen - delay
+        max_seen = max(max_seen, t)
+        current = state.get(key)
+        if after and current is not None and current["last"] + after <= threshold:
+            done.append({"key": key, **_aggregate(current["values"])})
+            current = None
+        if current is None:
+            current = state[key] = {"last": t, "values": []}
+        current["last"] = max(current["last"], t)
+        current["values"].append(value)
+    done += [{"key": key, **_aggregate(s["values"])} for key, s in state.items()]
+    return done

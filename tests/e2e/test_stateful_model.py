@@ -55,3 +55,34 @@ def test_sessions_match_the_model(sluice_bin, tmp_path, batch_size, seed, gap, d
     assert sorted(o - 1 for (o,) in late_rows) == late
     assert late, "the input must exercise late records"
     assert any(r["n"] > 3 for r in expected), "the input must make sessions of several records"
+
+
+RUNNING = """
+source: {files: {path: input.ndjson}}
+schema:
+  key: {type: string, required: true}
+  t: {type: timestamp, required: true}
+  v: double
+  i: int64
+event_time: {column: t, watermark: @DELAY@ seconds}
+outputs:
+  totals:
+    group_by: [key]
+    @TIMEOUT@
+    aggregates: {n: count(*), total: sum(v), lo: min(v), hi: max(v)}
+    parquet: {path: "@OUT@/totals"}
+"""
+
+
+@pytest.mark.parametrize("batch_size", BATCH_SIZES)
+@pytest.mark.parametrize("seed,after,delay", [(4, 60, 20), (5, 0, 0), (6, 25, 0)])
+def test_running_aggregates_match_the_model(sluice_bin, tmp_path, batch_size, seed, after, delay):
+    records = random_records(seed)
+    timeout = f"timeout: {{after: {after} seconds, by: event_time}}" if after else ""
+    run(sluice_bin, tmp_path, RUNNING.replace("@DELAY@", str(delay)).replace("@TIMEOUT@", timeout), records,
+        batch_size)
+    expected = model.running(records, after * SECOND, delay * SECOND)
+    got = sorted(read(tmp_path / "out" / "totals", ["key", "n", "total", "lo", "hi"]))
+    assert got == sorted((r["key"], r["n"], r["total"], r["lo"], r["hi"]) for r in expected)
+    if after:
+        assert len(expected) > 3 * len({r["key"] for r in expected}), "the input must make states time out"
