@@ -131,6 +131,11 @@ arrow::Result<AggregationPlan> MakeAggregation(const PipelineSpec& spec, const O
         "to; write 'mode: update' (a changelog: the latest row per group is current) or send the output "
         "to a console sink");
   }
+  if (options.mode == OutputMode::kUpdate && window.kind == WindowSpec::Kind::kSession) {
+    return arrow::Status::Invalid(spec.Where(output.mode_line), ": ", what,
+                                  ".mode: session windows are written in append mode only (a session's row "
+                                  "would change its window_start each time sessions merge); remove 'mode: update'");
+  }
   if (output.timeout) {
     const auto& t = *output.timeout;
     options.timeout.after = t.after;
