@@ -23,6 +23,7 @@ struct RunCommandOptions {
   std::string stats_path;
   std::string metrics_listen;  // --metrics-listen: replaces metrics.listen
   std::string progress_json;   // --progress-json FILE
+  bool console = false;        // --console: every output to the console, nothing written
 };
 
 int RunCommand(const GlobalOptions& global, const RunCommandOptions& options, const std::atomic<bool>& stop);

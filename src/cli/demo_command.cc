@@ -7,9 +7,9 @@
 #include "cli/commands.h"
 #include "cli/parquet_files.h"
 #include "cli/pipeline_loader.h"
-#include "cli/table.h"
 #include "io/dev_broker.h"
 #include "reference_pipeline.h"
+#include "sink/text_table.h"
 
 namespace sluice {
 

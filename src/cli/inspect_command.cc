@@ -8,8 +8,8 @@
 #include "cli/commands.h"
 #include "cli/parquet_files.h"
 #include "cli/pipeline_loader.h"
-#include "cli/table.h"
 #include "io/s3_config.h"
+#include "sink/text_table.h"
 
 namespace sluice {
 

@@ -71,6 +71,9 @@ int RunVerb(int argc, char** argv) {
       "--rebuild-state", run.run.rebuild_state,
       "Kafka: rebuild open windows by replaying the topic instead of loading the checkpoint the "
       "committed offsets name (after a pipeline change the checkpoint cannot carry)");
+  run_cmd->add_flag("--console", run.console,
+                    "print every output's rows to the console at each trigger instead of writing its sinks; "
+                    "no dead-letter, late or checkpoint files (for trying a pipeline)");
   run_cmd->add_flag("--once", once, "process what is available now, then exit; open windows are not emitted");
   run_cmd->add_flag("--drain", drain, "like --once, then emit every open window (for bounded batch runs)");
   run_cmd->add_option("--stats", run.stats_path, "write the final statistics as JSON to this file");

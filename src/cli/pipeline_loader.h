@@ -16,7 +16,9 @@ namespace sluice {
 arrow::Status LoadEnvironment(const GlobalOptions& global, Environment* env);
 
 // Loads .env (LoadEnvironment), reads the pipeline file and plans it.
-arrow::Result<Plan> LoadPlan(const GlobalOptions& global, const std::string& path, Environment* env);
+// `console_only`: --console (SendOutputsToConsole).
+arrow::Result<Plan> LoadPlan(const GlobalOptions& global, const std::string& path, Environment* env,
+                             bool console_only = false);
 
 // Runs `plan`, prints the summary, writes --stats; returns the exit code. The final
 // statistics go to `stats_out` when it is not null.

@@ -18,9 +18,11 @@ arrow::Status LoadEnvironment(const GlobalOptions& global, Environment* env) {
   return arrow::Status::OK();
 }
 
-arrow::Result<Plan> LoadPlan(const GlobalOptions& global, const std::string& path, Environment* env) {
+arrow::Result<Plan> LoadPlan(const GlobalOptions& global, const std::string& path, Environment* env,
+                             bool console_only) {
   ARROW_RETURN_NOT_OK(LoadEnvironment(global, env));
   ARROW_ASSIGN_OR_RAISE(PipelineSpec spec, LoadPipelineSpec(path, env));
+  if (console_only) SendOutputsToConsole(&spec);
   return MakePlan(std::move(spec));
 }
 
@@ -110,7 +112,7 @@ int RunPlan(const Plan& plan, const RunCommandOptions& options, const std::atomi
 
 int RunCommand(const GlobalOptions& global, const RunCommandOptions& options, const std::atomic<bool>& stop) {
   Environment env;
-  auto plan = LoadPlan(global, options.pipeline, &env);
+  auto plan = LoadPlan(global, options.pipeline, &env, options.console);
   if (!plan.ok()) {
     std::cerr << "error: " << plan.status().message() << "\n";
     return 2;

@@ -160,7 +160,7 @@ arrow::Result<std::shared_ptr<arrow::RecordBatch>> RunningOperator::TakeEnded(in
   if (ended_.empty()) return nullptr;
   ResultRows rows;
   for (const Ended& e : ended_) {
-    if (plan_.options.mode == OutputMode::kAppend || e.dirty) rows.Add(0, 0, e.key, e.slot);
+    if (plan_.options.mode != OutputMode::kUpdate || e.dirty) rows.Add(0, 0, e.key, e.slot);
   }
   rows.Sort();
   ARROW_ASSIGN_OR_RAISE(auto batch, BuildResults(plan_, encoder_, pool_.accumulators(), rows, processing_time,

@@ -59,7 +59,9 @@ json PipelineGraph(const Plan& plan) {
   }
   const std::string before_outputs = last;
   for (const OutputPlan& output : plan.outputs) {
-    json detail{{"path", output.sink.spec.path}};
+    json detail = json::object();
+    if (output.parquet) detail["path"] = output.parquet->spec.path;
+    if (output.console) detail["console"] = true;
     std::string kind = "raw";
     std::string label = output.name;
     if (output.aggregation) {

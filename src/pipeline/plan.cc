@@ -124,17 +124,17 @@ arrow::Result<AggregationPlan> MakeAggregation(const PipelineSpec& spec, const O
   options.mode = output.mode == "update"     ? OutputMode::kUpdate
                  : output.mode == "complete" ? OutputMode::kComplete
                                              : OutputMode::kAppend;
-  if (options.mode == OutputMode::kComplete) {
+  if (options.mode == OutputMode::kComplete && window.has_bounds()) {
     return arrow::Status::Invalid(
         spec.Where(output.mode_line), ": ", what,
-        ".mode: complete rewrites every group at every trigger, and Parquet files are only ever added "
-        "to; write 'mode: update' (a changelog: the latest row per group is current) or send the output "
-        "to a console sink");
+        ".mode: complete rewrites every result held, and a window's results leave the state when it closes; "
+        "complete applies to running aggregates (no window): use 'mode: update' for windows");
   }
   if (options.mode == OutputMode::kUpdate && window.kind == WindowSpec::Kind::kSession) {
-    return arrow::Status::Invalid(spec.Where(output.mode_line), ": ", what,
-                                  ".mode: session windows are written in append mode only (a session's row "
-                                  "would change its window_start each time sessions merge); remove 'mode: update'");
+    return arrow::Status::Invalid(
+        spec.Where(output.mode_line), ": ", what,
+        ".mode: session windows are written in append mode only (a session's row "
+        "would change its window_start each time sessions merge); remove 'mode: update'");
   }
   if (output.timeout) {
     const auto& t = *output.timeout;
@@ -344,8 +344,22 @@ arrow::Result<Plan> MakePlan(PipelineSpec spec) {
       for (int i : out.projection) projected.push_back(schema->field(i));
       out.schema = arrow::schema(projected);
     }
-    ARROW_RETURN_NOT_OK(claim_path(output.parquet.path, output.parquet.line, what));
-    ARROW_ASSIGN_OR_RAISE(out.sink, MakeSinkPlan(spec, output.parquet, what + ".parquet", out.schema));
+    if (output.filter) {
+      ARROW_ASSIGN_OR_RAISE(out.filter, CompileNamed(spec, *output.filter, what + ".filter", schema, true));
+      out.filter->name.clear();
+    }
+    if (output.parquet) {
+      if (out.aggregation && out.aggregation->options.mode == OutputMode::kComplete) {
+        return arrow::Status::Invalid(
+            spec.Where(output.mode_line), ": ", what,
+            ".mode: complete rewrites every group at every trigger, and Parquet files are only ever added "
+            "to; write 'mode: update' (a changelog: the latest row per group is current) or send the output "
+            "to a console sink");
+      }
+      ARROW_RETURN_NOT_OK(claim_path(output.parquet->path, output.parquet->line, what));
+      ARROW_ASSIGN_OR_RAISE(out.parquet, MakeSinkPlan(spec, *output.parquet, what + ".parquet", out.schema));
+    }
+    out.console = output.console;
     plan.outputs.push_back(std::move(out));
   }
   if (spec.dead_letter) {
@@ -361,7 +375,8 @@ arrow::Result<Plan> MakePlan(PipelineSpec spec) {
     ARROW_RETURN_NOT_OK(claim_path(spec.checkpoint->path, spec.checkpoint->line, "checkpoint"));
   }
   bool on_s3 = spec.checkpoint && Storage::IsS3Uri(spec.checkpoint->path);
-  for (const auto& output : plan.outputs) on_s3 |= Storage::IsS3Uri(output.sink.spec.path);
+  for (const auto& output : plan.outputs)
+    on_s3 |= output.parquet && Storage::IsS3Uri(output.parquet->spec.path);
   for (const auto* sink : {&plan.dead_letter, &plan.late})
     on_s3 |= *sink && Storage::IsS3Uri((*sink)->spec.path);
   if (on_s3) {
@@ -434,7 +449,12 @@ std::string Plan::Describe() const {
       for (const auto& f : o.schema->fields()) cols.push_back(f->name());
       line(fmt::format("output      {}: {} columns ({})", o.name, cols.size(), JoinNames(cols)));
     }
-    line("  -> " + sink(o.sink));
+    if (o.filter) line("  filter " + o.filter->text);
+    if (o.parquet) line("  -> " + sink(*o.parquet));
+    if (o.console) {
+      line(fmt::format("  -> console ({} rows a trigger{})", o.console->rows,
+                       o.console->truncate ? ", cells truncated" : ""));
+    }
   }
   line(dead_letter ? "dead letter -> " + sink(*dead_letter)
                    : "dead letter (none: rejected records are only counted and logged; add 'dead_letter:')");

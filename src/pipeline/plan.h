@@ -36,8 +36,12 @@ struct OutputPlan {
   int line = 0;
   std::vector<int> projection;                 // raw outputs: row-schema columns, in order
   std::optional<AggregationPlan> aggregation;  // aggregation outputs
-  std::shared_ptr<arrow::Schema> schema;       // rows the sink receives
-  SinkPlan sink;
+  std::shared_ptr<arrow::Schema> schema;       // rows the sinks receive
+  // Keeps the records it is true for, before projection or aggregation; bound to
+  // row_schema.
+  std::optional<CompiledExpression> filter;
+  std::optional<SinkPlan> parquet;
+  std::optional<ConsoleSpec> console;
 };
 
 // A validated, compiled pipeline: every name resolved, every expression type-checked.

@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/time_util.h"
+#include "expr/evaluator.h"
 #include "operator/operators.h"
 #include "source/file_source.h"
 #include "source/kafka_source.h"
@@ -72,7 +73,13 @@ arrow::Status Runner::Open() {
   for (const auto& output : plan_.outputs) {
     Output out;
     out.plan = &output;
-    ARROW_ASSIGN_OR_RAISE(out.sink, open_sink(output.name, output.sink, output.schema));
+    if (output.parquet) {
+      ARROW_ASSIGN_OR_RAISE(out.sink, open_sink(output.name, *output.parquet, output.schema));
+    }
+    if (output.console) {
+      out.console = std::make_unique<ConsoleSink>(
+          output.name, ConsoleSinkOptions{output.console->rows, output.console->truncate});
+    }
     if (output.aggregation) {
       ARROW_ASSIGN_OR_RAISE(out.op, MakeOperator(*output.aggregation));
     }
@@ -213,39 +220,72 @@ arrow::Status Runner::WriteOutputs(const RawBatch& raw, const ValidRows& valid, 
     }
   }
 
-  // Replayed rows were written by an earlier run: raw outputs get the others only.
-  std::shared_ptr<arrow::RecordBatch> fresh = valid.batch;
-  if (!replayed_.empty()) {
-    arrow::BooleanBuilder keep;
-    ARROW_RETURN_NOT_OK(keep.Reserve(n));
-    for (int64_t row = 0; row < n; ++row) keep.UnsafeAppend(!IsReplayed(valid.record_index[row]));
-    ARROW_ASSIGN_OR_RAISE(auto mask, keep.Finish());
-    ARROW_ASSIGN_OR_RAISE(arrow::Datum filtered, cp::Filter(valid.batch, mask));
-    fresh = filtered.record_batch();
-  }
   for (auto& output : outputs_) {
+    // The rows this output receives: those its filter keeps (rows_in, with the valid
+    // row of each in `selected`), or all.
+    ARROW_ASSIGN_OR_RAISE(std::optional<std::vector<int32_t>> selected, Select(output, batch, now));
+    std::shared_ptr<arrow::RecordBatch> rows_in = valid.batch;
+    if (selected) {
+      arrow::Int32Builder indices;
+      ARROW_RETURN_NOT_OK(indices.AppendValues(*selected));
+      ARROW_ASSIGN_OR_RAISE(auto take, indices.Finish());
+      ARROW_ASSIGN_OR_RAISE(arrow::Datum taken, cp::Take(valid.batch, take));
+      rows_in = taken.record_batch();
+    }
+    const int64_t m = rows_in->num_rows();
+    auto original = [&](int64_t row) -> int64_t { return selected ? (*selected)[row] : row; };
+    if (m == 0) continue;
     if (!output.op) {
+      // Replayed rows were written by an earlier run: raw outputs get the others only.
+      std::shared_ptr<arrow::RecordBatch> fresh = rows_in;
+      if (!replayed_.empty()) {
+        arrow::BooleanBuilder keep;
+        ARROW_RETURN_NOT_OK(keep.Reserve(m));
+        for (int64_t row = 0; row < m; ++row)
+          keep.UnsafeAppend(!IsReplayed(valid.record_index[original(row)]));
+        ARROW_ASSIGN_OR_RAISE(auto mask, keep.Finish());
+        ARROW_ASSIGN_OR_RAISE(arrow::Datum filtered, cp::Filter(rows_in, mask));
+        fresh = filtered.record_batch();
+      }
       if (fresh->num_rows() == 0) continue;
       ARROW_ASSIGN_OR_RAISE(auto projected, fresh->SelectColumns(output.plan->projection));
-      ARROW_RETURN_NOT_OK(output.sink->Write(projected));
+      ARROW_RETURN_NOT_OK(WriteTo(output, projected));
       continue;
     }
+    // Per-row inputs of the operator, for the selected rows.
+    std::vector<int64_t> selected_times, selected_thresholds;
+    std::vector<int32_t> selected_partitions;
+    const int64_t* op_times = times;
+    const int64_t* op_thresholds = thresholds.data();
+    const int32_t* op_partitions = partitions.data();
+    if (selected && tracker_) {
+      for (int32_t row : *selected) {
+        selected_times.push_back(times[row]);
+        selected_thresholds.push_back(thresholds[row]);
+        selected_partitions.push_back(partitions[row]);
+      }
+      op_times = selected_times.data();
+      op_thresholds = selected_thresholds.data();
+      op_partitions = selected_partitions.data();
+    }
     std::vector<int32_t> late_rows;
-    ARROW_RETURN_NOT_OK(output.op->Process(
-        OperatorInput{batch, times, thresholds.data(), partitions.data(), now}, &late_rows));
+    ARROW_RETURN_NOT_OK(
+        output.op->Process(OperatorInput{*rows_in, op_times, op_thresholds, op_partitions, now}, &late_rows));
     if (retained_) {
       // Every row the operator took stays needed until its state is emitted.
       size_t next_late = 0;
-      for (int64_t row = 0; row < n; ++row) {
+      for (int64_t row = 0; row < m; ++row) {
         if (next_late < late_rows.size() && late_rows[next_late] == row) {
           ++next_late;
           continue;
         }
-        const RecordPosition& position = raw.position(valid.record_index[row]);
-        retained_->Hold(position.input, position.offset.value(), output.op->ReleaseTime(times[row]),
-                        max_before[row]);
+        const int64_t at = original(row);
+        const RecordPosition& position = raw.position(valid.record_index[at]);
+        retained_->Hold(position.input, position.offset.value(), output.op->ReleaseTime(times[at]),
+                        max_before[at]);
       }
     }
+    for (int32_t& row : late_rows) row = static_cast<int32_t>(original(row));
     // A replayed row judged late was counted (in a window or as late) by an earlier run.
     std::erase_if(late_rows, [&](int32_t row) { return IsReplayed(valid.record_index[row]); });
     output.late += static_cast<int64_t>(late_rows.size());
@@ -265,6 +305,27 @@ arrow::Status Runner::WriteOutputs(const RawBatch& raw, const ValidRows& valid, 
     ARROW_ASSIGN_OR_RAISE(auto late_batch, late_builder_.Finish(now));
     ARROW_RETURN_NOT_OK(late_->Write(late_batch));
   }
+  return arrow::Status::OK();
+}
+
+arrow::Result<std::optional<std::vector<int32_t>>> Runner::Select(Output& output,
+                                                                  const arrow::RecordBatch& batch,
+                                                                  int64_t now) {
+  if (!output.plan->filter) return std::nullopt;
+  std::vector<RowError> errors;
+  ARROW_ASSIGN_OR_RAISE(auto values, EvaluateIsolatingErrors(output.plan->filter->expr, batch, now, &errors));
+  output.filter_errors += static_cast<int64_t>(errors.size());
+  const auto& keep = static_cast<const arrow::BooleanArray&>(*values);
+  std::vector<int32_t> rows;
+  for (int64_t row = 0; row < keep.length(); ++row) {
+    if (keep.IsValid(row) && keep.Value(row)) rows.push_back(static_cast<int32_t>(row));
+  }
+  return rows;
+}
+
+arrow::Status Runner::WriteTo(Output& output, const std::shared_ptr<arrow::RecordBatch>& rows) {
+  if (output.sink) ARROW_RETURN_NOT_OK(output.sink->Write(rows));
+  if (output.console) ARROW_RETURN_NOT_OK(output.console->Write(rows));
   return arrow::Status::OK();
 }
 
@@ -299,7 +360,7 @@ arrow::Status Runner::EmitWindows(int64_t now) {
     if (!output.op) continue;
     ARROW_ASSIGN_OR_RAISE(auto windows, output.op->AdvanceWatermark(watermark, now));
     if (!windows) continue;
-    ARROW_RETURN_NOT_OK(output.sink->Write(windows));
+    ARROW_RETURN_NOT_OK(WriteTo(output, windows));
     if (watermark == kWatermarkMax && output.plan->aggregation->window.has_bounds()) {
       // At the end of a bounded run every window is emitted: what is emitted ends at
       // the largest window end, not at +infinity (later readers of the partitions
@@ -316,7 +377,9 @@ arrow::Status Runner::EmitWindows(int64_t now) {
 
 std::vector<ParquetSink*> Runner::Sinks() const {
   std::vector<ParquetSink*> sinks;
-  for (const auto& output : outputs_) sinks.push_back(output.sink.get());
+  for (const auto& output : outputs_) {
+    if (output.sink) sinks.push_back(output.sink.get());
+  }
   for (auto* sink : {dead_letter_.get(), late_.get()}) {
     if (sink) sinks.push_back(sink);
   }
@@ -350,9 +413,12 @@ arrow::Status Runner::CommitTriggers(size_t max_pending) {
 arrow::Status Runner::EndEpoch(size_t max_pending) {
   // Update and complete modes: the results of this trigger belong to its epoch.
   for (auto& output : outputs_) {
-    if (!output.op) continue;
-    ARROW_ASSIGN_OR_RAISE(auto rows, output.op->EndTrigger(epoch_time_));
-    if (rows) ARROW_RETURN_NOT_OK(output.sink->Write(rows));
+    if (output.op) {
+      ARROW_ASSIGN_OR_RAISE(auto rows, output.op->EndTrigger(epoch_time_));
+      if (rows) ARROW_RETURN_NOT_OK(WriteTo(output, rows));
+    }
+    // The console shows the trigger's rows now (it keeps nothing for later).
+    if (output.console) ARROW_RETURN_NOT_OK(output.console->CompleteFiles().status());
   }
   PendingTrigger trigger;
   for (ParquetSink* sink : Sinks()) {
@@ -480,7 +546,9 @@ arrow::Status Runner::RunTriggers(const std::atomic<bool>& stop) {
     NoteArrivals(raw, mono);
     if (!raw.empty()) ARROW_RETURN_NOT_OK(ProcessBatch(raw));
     if (MarkIdlePartitions(mono)) ARROW_RETURN_NOT_OK(EmitWindows(epoch_time_));
-    for (auto& output : outputs_) ARROW_RETURN_NOT_OK(output.sink->Tick());
+    for (auto& output : outputs_) {
+      if (output.sink) ARROW_RETURN_NOT_OK(output.sink->Tick());
+    }
     ARROW_RETURN_NOT_OK(CommitTriggers(pending_.size()));
     if (!more) {
       ended = true;
@@ -503,7 +571,9 @@ arrow::Status Runner::RunTriggers(const std::atomic<bool>& stop) {
   const int64_t open_windows = stats_.open_windows;
   // The source first: leaving a consumer group flushes and commits once more.
   ARROW_RETURN_NOT_OK(source_->Close());
-  for (auto& output : outputs_) ARROW_RETURN_NOT_OK(output.sink->Close());
+  for (auto& output : outputs_) {
+    if (output.sink) ARROW_RETURN_NOT_OK(output.sink->Close());
+  }
   for (auto* sink : {dead_letter_.get(), late_.get()}) {
     if (sink) ARROW_RETURN_NOT_OK(sink->Close());
   }

@@ -22,6 +22,7 @@
 #include "pipeline/rejected_records.h"
 #include "pipeline/run_progress.h"
 #include "pipeline/run_stats.h"
+#include "sink/console_sink.h"
 #include "sink/parquet_sink.h"
 #include "source/source.h"
 #include "state/retained_offsets.h"
@@ -92,11 +93,14 @@ class Runner final : private PartitionListener {
   const RunStats& stats() const { return stats_; }
 
  private:
+  // An output: its operator (aggregations) and its sinks, each receiving every row.
   struct Output {
     const OutputPlan* plan;
-    std::unique_ptr<ParquetSink> sink;
-    std::unique_ptr<Operator> op;  // null for raw outputs
+    std::unique_ptr<ParquetSink> sink;     // null without a parquet sink
+    std::unique_ptr<ConsoleSink> console;  // null without a console sink
+    std::unique_ptr<Operator> op;          // null for raw outputs
     int64_t late = 0;
+    int64_t filter_errors = 0;  // rows whose filter could not be computed (not sent)
   };
   // A trigger whose commit is pending: the source's commit ticket, each sink's mark (in
   // Sinks() order) and, when checkpointing, the epoch's checkpoint.
@@ -128,6 +132,11 @@ class Runner final : private PartitionListener {
   // aggregations; rows late for an aggregation go to the late output.
   arrow::Status WriteOutputs(const RawBatch& raw, const ValidRows& valid, int64_t now);
   arrow::Status EmitWindows(int64_t now);
+  // Writes `rows` to every sink of `output`.
+  static arrow::Status WriteTo(Output& output, const std::shared_ptr<arrow::RecordBatch>& rows);
+  // The rows of `batch` `output`'s filter keeps (ascending), or nullopt when it has none.
+  arrow::Result<std::optional<std::vector<int32_t>>> Select(Output& output, const arrow::RecordBatch& batch,
+                                                            int64_t now);
   arrow::Status WriteRejected(const RawBatch& raw, std::vector<Rejection>* rejections, int64_t now);
   // Completes the trigger's files and prepares its commit; a final trigger (and a
   // trigger while the one before is still being published) waits and commits.

@@ -23,7 +23,8 @@ void Runner::RefreshStats() {
   stats_.open_windows = stats_.expression_errors = 0;
   int64_t publish_wait = 0;
   for (size_t i = 0; i < outputs_.size(); ++i) {
-    const auto& sink = outputs_[i].sink->stats();
+    // Rows written: the Parquet sink's, else the console's.
+    const auto& sink = outputs_[i].sink ? outputs_[i].sink->stats() : outputs_[i].console->stats();
     publish_wait += sink.publish_wait_micros;
     auto& o = stats_.outputs[i];
     o.rows = sink.rows;
@@ -33,7 +34,7 @@ void Runner::RefreshStats() {
     (o.aggregation ? stats_.windows_written : stats_.raw_rows_written) += sink.rows;
     stats_.files_written += sink.files;
     stats_.bytes_written += sink.bytes;
-    stats_.expression_errors += sink.expression_errors;
+    stats_.expression_errors += sink.expression_errors + outputs_[i].filter_errors;
     if (outputs_[i].op) {
       stats_.open_windows += outputs_[i].op->open_groups();
       stats_.expression_errors += outputs_[i].op->expression_errors();
@@ -122,7 +123,7 @@ void Runner::Report(bool force) {
   progress.stats = stats_;
   for (size_t i = 0; i < outputs_.size(); ++i) {
     OutputProgress o{stats_.outputs[i], outputs_[i].op ? "aggregation" : "raw",
-                     outputs_[i].sink->FullPath(""), 0, 0};
+                     outputs_[i].sink ? outputs_[i].sink->FullPath("") : "console", 0, 0};
     if (outputs_[i].op) {
       o.open_groups = outputs_[i].op->open_groups();
       o.state_bytes = static_cast<int64_t>(outputs_[i].op->state_bytes());

@@ -115,6 +115,13 @@ struct TimeoutSpecLine {
   int line = 0;
 };
 
+// A console sink: each trigger's rows as a table (`console: {rows: 20, truncate: true}`).
+struct ConsoleSpec {
+  int64_t rows = 20;
+  bool truncate = true;
+  int line = 0;
+};
+
 struct OutputSpec {
   std::string name;
   std::vector<std::string> columns;  // raw outputs: projection, empty = every column
@@ -126,7 +133,10 @@ struct OutputSpec {
   std::optional<TimeoutSpecLine> timeout;  // running aggregations
   int group_by_line = 0;
   std::vector<NamedExpression> aggregates;
-  ParquetSpec parquet;
+  std::optional<NamedExpression> filter;  // keeps the records it is true for (SQL WHERE)
+  // Its sinks, each receiving the same rows: at least one.
+  std::optional<ParquetSpec> parquet;
+  std::optional<ConsoleSpec> console;
   int line = 0;
 };
 
@@ -168,6 +178,11 @@ struct PipelineSpec {
   // "file:line" for messages.
   std::string Where(int line) const { return file + ":" + std::to_string(line); }
 };
+
+// `sluice run --console`: every output goes to the console instead of its sinks (its own
+// console settings kept), and nothing is written: no dead-letter or late files (those
+// records are counted and logged), no checkpoint.
+void SendOutputsToConsole(PipelineSpec* spec);
 
 // Reads and expands a pipeline file. `env` supplies ${VAR} values; the file's `vars:`
 // are added to it. Errors read "pipeline.yaml:14: <what is wrong and how to fix it>".

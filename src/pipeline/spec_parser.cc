@@ -200,7 +200,22 @@ arrow::Result<ParquetSpec> ReadParquet(const Reader& r, const YAML::Node& node, 
   return spec;
 }
 
-// An output's sink: exactly one of the sink kinds (parquet for now).
+arrow::Result<ConsoleSpec> ReadConsole(const Reader& r, const YAML::Node& node, const std::string& what) {
+  ConsoleSpec console;
+  console.line = Reader::Line(node);
+  if (node.IsNull()) return console;  // `console:` alone takes the defaults
+  ARROW_RETURN_NOT_OK(r.ExpectMap(node, what));
+  ARROW_RETURN_NOT_OK(r.CheckKeys(node, {"rows", "truncate"}, what));
+  if (node["rows"]) {
+    ARROW_ASSIGN_OR_RAISE(console.rows, r.Int(node["rows"], what + ".rows", 1));
+  }
+  if (node["truncate"]) {
+    ARROW_ASSIGN_OR_RAISE(console.truncate, r.Bool(node["truncate"], what + ".truncate"));
+  }
+  return console;
+}
+
+// The dead-letter and late outputs' sink (parquet).
 arrow::Result<ParquetSpec> ReadSink(const Reader& r, const YAML::Node& node, const std::string& what) {
   if (!node["parquet"])
     return r.Error(node, what + " needs a sink, e.g. 'parquet: {path: ./lake/" + what + "}'");
@@ -271,8 +286,10 @@ arrow::Result<TimeoutSpecLine> ReadTimeout(const Reader& r, const YAML::Node& no
 arrow::Result<OutputSpec> ReadOutput(const Reader& r, const std::string& name, const YAML::Node& node) {
   const std::string what = "outputs." + name;
   ARROW_RETURN_NOT_OK(r.ExpectMap(node, what));
-  ARROW_RETURN_NOT_OK(
-      r.CheckKeys(node, {"columns", "window", "group_by", "aggregates", "mode", "timeout", "parquet"}, what));
+  ARROW_RETURN_NOT_OK(r.CheckKeys(
+      node,
+      {"columns", "window", "group_by", "aggregates", "mode", "timeout", "filter", "parquet", "console"},
+      what));
   OutputSpec out;
   out.name = name;
   out.line = Reader::Line(node);
@@ -321,7 +338,20 @@ arrow::Result<OutputSpec> ReadOutput(const Reader& r, const std::string& name, c
       ARROW_ASSIGN_OR_RAISE(out.columns, r.Names(node["columns"], what + ".columns"));
     }
   }
-  ARROW_ASSIGN_OR_RAISE(out.parquet, ReadSink(r, node, what));
+  if (node["filter"]) {
+    ARROW_ASSIGN_OR_RAISE(std::string filter, r.String(node["filter"], what + ".filter"));
+    out.filter = NamedExpression{"filter", filter, Reader::Line(node["filter"])};
+  }
+  if (node["parquet"]) {
+    ARROW_ASSIGN_OR_RAISE(out.parquet, ReadParquet(r, node["parquet"], what + ".parquet"));
+  }
+  if (node["console"]) {
+    ARROW_ASSIGN_OR_RAISE(out.console, ReadConsole(r, node["console"], what + ".console"));
+  }
+  if (!out.parquet && !out.console) {
+    return r.Error(
+        node, what + " needs a sink, e.g. 'parquet: {path: ./lake/" + name + "}' or 'console: {rows: 20}'");
+  }
   return out;
 }
 
@@ -684,6 +714,16 @@ arrow::Result<PipelineSpec> LoadPipelineSpec(const std::string& path, Environmen
   std::stringstream text;
   text << in.rdbuf();
   return ParsePipelineSpec(text.str(), path, env);
+}
+
+void SendOutputsToConsole(PipelineSpec* spec) {
+  for (OutputSpec& output : spec->outputs) {
+    if (!output.console) output.console = ConsoleSpec{20, true, output.line};
+    output.parquet.reset();
+  }
+  spec->dead_letter.reset();
+  spec->late.reset();
+  spec->checkpoint.reset();
 }
 
 }  // namespace sluice

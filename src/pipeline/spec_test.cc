@@ -65,7 +65,7 @@ TEST(PipelineSpec, ReadsAndPlansAValidFile) {
   Environment env;
   auto spec = ParsePipelineSpec(kPipeline, "p.yaml", &env).ValueOrDie();
   EXPECT_EQ(spec.trigger.interval, std::chrono::seconds(7));
-  EXPECT_EQ(spec.outputs[1].parquet.path, "/tmp/lake/agg");
+  EXPECT_EQ(spec.outputs[1].parquet->path, "/tmp/lake/agg");
   auto plan = MakePlan(spec).ValueOrDie();
   EXPECT_EQ(plan.row_schema->num_fields(), 4);
   EXPECT_EQ(plan.outputs[0].schema->ToString(),

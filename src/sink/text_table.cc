@@ -1,4 +1,4 @@
-#include "cli/table.h"
+#include "sink/text_table.h"
 
 #include <algorithm>
 #include <vector>
@@ -35,7 +35,8 @@ std::string Cell(const arrow::Array& array, int64_t row) {
 
 }  // namespace
 
-std::string FormatTable(const arrow::RecordBatch& batch, int64_t max_rows, int64_t total_rows) {
+std::string FormatTable(const arrow::RecordBatch& batch, int64_t max_rows, int64_t total_rows,
+                        size_t max_cell) {
   const int64_t rows = std::min(max_rows, batch.num_rows());
   const int columns = batch.num_columns();
   std::vector<std::vector<std::string>> cells(columns);
@@ -43,7 +44,10 @@ std::string FormatTable(const arrow::RecordBatch& batch, int64_t max_rows, int64
   for (int c = 0; c < columns; ++c) {
     width[c] = batch.schema()->field(c)->name().size();
     for (int64_t r = 0; r < rows; ++r) {
-      std::string cell = Abbreviate(Cell(*batch.column(c), r), 48);
+      std::string cell = Cell(*batch.column(c), r);
+      // Timestamps are shown whole (a cut one is useless).
+      if (max_cell > 0 && batch.column(c)->type_id() != arrow::Type::TIMESTAMP)
+        cell = Abbreviate(cell, max_cell);
       width[c] = std::max(width[c], cell.size());
       cells[c].push_back(std::move(cell));
     }
