@@ -41,10 +41,14 @@ def random_records(seed, count=600, keys=6):
     return out
 
 
+def input_lines(records):
+    """The NDJSON line of each record."""
+    return [json.dumps({"key": key, "t": iso(t), "v": value, "i": i}) for i, (t, key, value) in enumerate(records)]
+
+
 def write_input(path, records):
     with open(path, "w") as f:
-        for i, (t, key, value) in enumerate(records):
-            f.write(json.dumps({"key": key, "t": iso(t), "v": value, "i": i}) + "\n")
+        f.write("".join(line + "\n" for line in input_lines(records)))
 
 
 def read(directory, columns):

@@ -115,3 +115,50 @@ def test_running_aggregates_survive_sigkill(sluice_bin, tmp_path):
         totals[key] = (n + 1, total + value)
     assert {k: (n, t) for k, n, t, _ in latest} == totals
     assert sum(c for *_, c in latest) > len(totals), "update mode wrote one row per key only"
+
+
+KAFKA_SESSIONS = SESSIONS.replace("source: {files: {path: input.ndjson}}", """source:
+  kafka:
+    bootstrap_servers: @BOOTSTRAP@
+    topics: [@TOPIC@]
+    group_id: @GROUP@
+    instance_id: sessions-kill
+    start: earliest
+    properties: {session.timeout.ms: 6000, heartbeat.interval.ms: 1000}""")
+
+
+def test_sessions_on_kafka_survive_sigkill(sluice_bin, kafka_bootstrap, tmp_path):
+    """Three partitions keyed by the group: each partition's sessions are checkpointed and
+    restored on their own. The model runs per partition (a record is judged by its
+    partition's watermark, which is never behind the pipeline's)."""
+    records = model.random_records(14, count=15_000, keys=30)
+    topic = ku.create_topic(kafka_bootstrap, 3, "sessions")
+    messages = [(key.encode(), line.encode()) for (t, key, v), line in
+                zip(records, model.input_lines(records))]
+    positions = ku.produce(kafka_bootstrap, topic, messages)
+    pipeline = (KAFKA_SESSIONS.replace("@BOOTSTRAP@", kafka_bootstrap).replace("@TOPIC@", topic)
+                .replace("@GROUP@", ku.unique("sessions")))
+    (tmp_path / "pipeline.yaml").write_text(pipeline)
+    rng = random.Random(6)
+    logs = []
+    for index in range(5):
+        process, log = ku.start(sluice_bin, tmp_path / "pipeline.yaml", None, tmp_path, f"run-{index}")
+        time.sleep(rng.uniform(2.0, 5.0))
+        process.send_signal(signal.SIGKILL)
+        process.wait(60)
+        logs.append(log.read_text(errors="replace"))
+    drained = subprocess.run([sluice_bin, "run", "pipeline.yaml", "--drain"], cwd=tmp_path, capture_output=True,
+                             text=True, timeout=300)
+    assert drained.returncode == 0, drained.stderr[-3000:]
+    assert sum("restored" in log for log in logs) > 0, "no run restored a partition from a checkpoint"
+    want, late = [], []
+    for partition in range(3):
+        mine = sorted((offset, index) for index, (p, offset, _) in enumerate(positions) if p == partition)
+        rows, late_here = model.sessions([records[i] for _, i in mine], 30 * SECOND, 20 * SECOND)
+        want += [(r["window_start"], r["window_end"], r["key"], r["n"], r["total"], r["lo"], r["hi"]) for r in rows]
+        late += [(partition, mine[i][0]) for i in late_here]
+    actual = model.read(tmp_path / "out" / "sessions", ["window_start", "window_end", "key", "n", "total", "lo", "hi"])
+    got = sorted((model.us(s), model.us(e), k, n, total, lo, hi) for s, e, k, n, total, lo, hi in actual)
+    assert len(got) == len(set(got)), "a session was written twice"
+    assert got == sorted(want)
+    assert sorted(model.read(tmp_path / "out" / "late", ["partition", "offset"])) == sorted(late)
