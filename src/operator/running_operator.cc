@@ -9,30 +9,12 @@
 
 namespace sluice {
 
-arrow::Result<std::unique_ptr<RunningOperator>> RunningOperator::Make(AggregationPlan plan) {
-  ARROW_ASSIGN_OR_RAISE(KeyEncoder encoder, MakeKeyEncoder(plan));
-  ARROW_ASSIGN_OR_RAISE(auto accumulators, MakeAccumulators(plan));
-  return std::unique_ptr<RunningOperator>(
-      new RunningOperator(std::move(plan), std::move(encoder), std::move(accumulators)));
-}
-
 RunningOperator::RunningOperator(AggregationPlan plan, KeyEncoder encoder,
                                  std::vector<std::unique_ptr<Accumulator>> accumulators)
     : plan_(std::move(plan)),
       encoder_(std::move(encoder)),
       pool_(std::move(accumulators)),
       timeout_(plan_.options.timeout) {}
-
-void RunningOperator::Flush(const arrow::ArrayVector& values, const int64_t* event_times) {
-  if (rows_.empty()) return;
-  auto& accumulators = pool_.accumulators();
-  for (size_t c = 0; c < accumulators.size(); ++c) {
-    accumulators[c]->Update(values[c].get(), event_times, rows_.data(), slots_.data(),
-                            static_cast<int64_t>(rows_.size()));
-  }
-  rows_.clear();
-  slots_.clear();
-}
 
 int64_t RunningOperator::LatestDeadline(std::string_view key, uint64_t hash) const {
   int64_t latest = std::numeric_limits<int64_t>::min();
@@ -68,9 +50,7 @@ arrow::Status RunningOperator::Process(const OperatorInput& input, std::vector<i
   const arrow::RecordBatch& batch = input.batch;
   const int64_t n = batch.num_rows();
   if (n == 0) return arrow::Status::OK();
-  arrow::ArrayVector key_columns;
-  for (int c : plan_.group_columns) key_columns.push_back(batch.column(c));
-  ARROW_RETURN_NOT_OK(encoder_.Encode(key_columns, n, &keys_));
+  ARROW_RETURN_NOT_OK(EncodeGroupKeys(plan_, encoder_, batch, &keys_));
   ARROW_ASSIGN_OR_RAISE(arrow::ArrayVector values,
                         plan_.EvaluateArguments(batch, input.processing_time, &expression_errors_));
   const int64_t* event_times = input.event_times;
@@ -97,7 +77,7 @@ arrow::Status RunningOperator::Process(const OperatorInput& input, std::vector<i
       const uint32_t existing = groups->Find(key, hash);
       if (existing != Groups::kAbsent && DeadlineOf(groups->value(existing)) <= clock &&
           LatestDeadline(key, hash) <= clock) {
-        Flush(values, event_times);
+        pool_.Update(values, event_times, &rows_, &slots_);
         End(key, hash);
       }
     }
@@ -116,7 +96,7 @@ arrow::Status RunningOperator::Process(const OperatorInput& input, std::vector<i
     rows_.push_back(static_cast<int32_t>(i));
     slots_.push_back(g.slot);
   }
-  Flush(values, event_times);
+  pool_.Update(values, event_times, &rows_, &slots_);
   return arrow::Status::OK();
 }
 
@@ -167,7 +147,7 @@ arrow::Result<std::shared_ptr<arrow::RecordBatch>> RunningOperator::TakeEnded(in
                                                  &expression_errors_));
   for (const Ended& e : ended_) pool_.Free(e.slot);
   ended_.clear();
-  Compact();
+  if (CompactPartitions(&partitions_)) RebuildDeadlines();
   return batch;
 }
 
@@ -229,15 +209,6 @@ int64_t RunningOperator::ReleaseTime(int64_t /*event_time*/) const {
 
 std::string RunningOperator::LateReason(int64_t /*event_time*/, int64_t /*threshold*/) const {
   return "";  // never late
-}
-
-void RunningOperator::Compact() {
-  bool renumbered = false;
-  for (auto it = partitions_.begin(); it != partitions_.end();) {
-    renumbered |= it->second.MaybeCompact();
-    it = it->second.empty() ? partitions_.erase(it) : std::next(it);
-  }
-  if (renumbered) RebuildDeadlines();
 }
 
 void RunningOperator::RebuildDeadlines() {
@@ -319,30 +290,11 @@ arrow::Status RunningOperator::Restore(int32_t partition, const arrow::RecordBat
 }
 
 int64_t RunningOperator::DropPartitions(const std::vector<int32_t>& partitions, int64_t* shared) {
-  auto dropped_partition = [&](int32_t p) {
-    return std::find(partitions.begin(), partitions.end(), p) != partitions.end();
-  };
-  int64_t dropped = 0, shared_groups = 0;
-  for (int32_t p : partitions) {
-    auto it = partitions_.find(p);
-    if (it == partitions_.end()) continue;
-    const Groups& groups = it->second;
-    for (uint32_t id = 0; id < groups.id_limit(); ++id) {
-      if (!groups.live(id)) continue;
-      const std::string_view key = groups.key(id);
-      for (const auto& [other, g] : partitions_) {
-        if (!dropped_partition(other) && g.Find(key, KeyEncoder::Hash(key)) != Groups::kAbsent) {
-          ++shared_groups;
-          break;
-        }
-      }
-      pool_.Free(groups.value(id).slot);
-      ++dropped;
-      --groups_;
-    }
-    partitions_.erase(it);
-  }
-  if (shared != nullptr) *shared = shared_groups;
+  const int64_t dropped = DropPartitionState(&partitions_, partitions, shared, [&](const Group& g) {
+    pool_.Free(g.slot);
+    return int64_t{1};
+  });
+  groups_ -= dropped;
   return dropped;
 }
 

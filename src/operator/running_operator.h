@@ -14,6 +14,7 @@
 #include "operator/operator.h"
 #include "state/key_encoder.h"
 #include "state/keyed_map.h"
+#include "state/partitioned_keys.h"
 #include "window/aggregation_plan.h"
 #include "window/result_rows.h"
 #include "window/slot_pool.h"
@@ -40,8 +41,9 @@ namespace sluice {
 // Not thread-safe: one operator per pipeline thread.
 class RunningOperator final : public Operator {
  public:
-  static arrow::Result<std::unique_ptr<RunningOperator>> Make(AggregationPlan plan);
-
+  // Made by MakeOperator (operators.h).
+  RunningOperator(AggregationPlan plan, KeyEncoder encoder,
+                  std::vector<std::unique_ptr<Accumulator>> accumulators);
   arrow::Status Process(const OperatorInput& input, std::vector<int32_t>* late_rows) override;
   arrow::Result<std::shared_ptr<arrow::RecordBatch>> AdvanceWatermark(Watermark watermark,
                                                                       int64_t processing_time) override;
@@ -75,9 +77,6 @@ class RunningOperator final : public Operator {
     bool operator>(const Deadline& other) const { return at > other.at; }
   };
 
-  RunningOperator(AggregationPlan plan, KeyEncoder encoder,
-                  std::vector<std::unique_ptr<Accumulator>> accumulators);
-
   int64_t DeadlineOf(const Group& g) const {
     return (timeout_.event_time ? g.last_event : g.last_seen) + timeout_.after.count();
   }
@@ -86,17 +85,15 @@ class RunningOperator final : public Operator {
   // Ends the state of `key` in every partition: its partials merged into one slot,
   // queued in ended_ (with whether any changed since last returned).
   void End(std::string_view key, uint64_t hash);
-  void Flush(const arrow::ArrayVector& values, const int64_t* event_times);
   // The rows of ended_ due in this mode; frees their slots afterwards.
   arrow::Result<std::shared_ptr<arrow::RecordBatch>> TakeEnded(int64_t processing_time);
-  void Compact();
   void RebuildDeadlines();
 
   AggregationPlan plan_;
   KeyEncoder encoder_;
   SlotPool pool_;
   const StateTimeout timeout_;
-  std::map<int32_t, Groups> partitions_;
+  PartitionedKeys<Group> partitions_;
   std::priority_queue<Deadline, std::vector<Deadline>, std::greater<Deadline>> deadlines_;
   int64_t groups_ = 0;  // partials held
   // Groups whose state ended, waiting to be returned: key (owned), slot, changed.

@@ -11,13 +11,6 @@
 
 namespace sluice {
 
-arrow::Result<std::unique_ptr<SessionOperator>> SessionOperator::Make(AggregationPlan plan) {
-  ARROW_ASSIGN_OR_RAISE(KeyEncoder encoder, MakeKeyEncoder(plan));
-  ARROW_ASSIGN_OR_RAISE(auto accumulators, MakeAccumulators(plan));
-  return std::unique_ptr<SessionOperator>(
-      new SessionOperator(std::move(plan), std::move(encoder), std::move(accumulators)));
-}
-
 SessionOperator::SessionOperator(AggregationPlan plan, KeyEncoder encoder,
                                  std::vector<std::unique_ptr<Accumulator>> accumulators)
     : plan_(std::move(plan)),
@@ -25,17 +18,6 @@ SessionOperator::SessionOperator(AggregationPlan plan, KeyEncoder encoder,
       pool_(std::move(accumulators)),
       gap_(plan_.window.size.count()),
       max_duration_(plan_.window.max_duration.count()) {}
-
-void SessionOperator::Flush(const arrow::ArrayVector& values, const int64_t* event_times) {
-  if (rows_.empty()) return;
-  auto& accumulators = pool_.accumulators();
-  for (size_t c = 0; c < accumulators.size(); ++c) {
-    accumulators[c]->Update(values[c].get(), event_times, rows_.data(), slots_.data(),
-                            static_cast<int64_t>(rows_.size()));
-  }
-  rows_.clear();
-  slots_.clear();
-}
 
 void SessionOperator::Push(int64_t end, uint32_t slot, int32_t partition, uint32_t id) {
   deadlines_.push(Deadline{end, slot, partition, id});
@@ -59,9 +41,7 @@ arrow::Status SessionOperator::Process(const OperatorInput& input, std::vector<i
   const arrow::RecordBatch& batch = input.batch;
   const int64_t n = batch.num_rows();
   if (n == 0) return arrow::Status::OK();
-  arrow::ArrayVector key_columns;
-  for (int c : plan_.group_columns) key_columns.push_back(batch.column(c));
-  ARROW_RETURN_NOT_OK(encoder_.Encode(key_columns, n, &keys_));
+  ARROW_RETURN_NOT_OK(EncodeGroupKeys(plan_, encoder_, batch, &keys_));
   ARROW_ASSIGN_OR_RAISE(arrow::ArrayVector values,
                         plan_.EvaluateArguments(batch, input.processing_time, &expression_errors_));
   rows_.clear();
@@ -127,7 +107,7 @@ arrow::Status SessionOperator::Process(const OperatorInput& input, std::vector<i
       target.last = std::max(target.last, t);
       if (hits.size() > 1) {
         // Pending rows of the merged slots are applied before their states fold.
-        Flush(values, event_times);
+        pool_.Update(values, event_times, &rows_, &slots_);
         for (size_t h = 1; h < hits.size(); ++h) {
           const Session& other = sessions[hits[h]];
           target.start = std::min(target.start, other.start);
@@ -150,7 +130,7 @@ arrow::Status SessionOperator::Process(const OperatorInput& input, std::vector<i
     rows_.push_back(static_cast<int32_t>(i));
     slots_.push_back(slot);
   }
-  Flush(values, event_times);
+  pool_.Update(values, event_times, &rows_, &slots_);
   return arrow::Status::OK();
 }
 
@@ -242,17 +222,8 @@ arrow::Result<std::shared_ptr<arrow::RecordBatch>> SessionOperator::AdvanceWater
                                                  &expression_errors_));
   for (uint32_t slot : freed_) pool_.Free(slot);
   freed_.clear();
-  Compact();
+  if (CompactPartitions(&partitions_)) RebuildDeadlines();
   return batch;
-}
-
-void SessionOperator::Compact() {
-  bool renumbered = false;
-  for (auto it = partitions_.begin(); it != partitions_.end();) {
-    renumbered |= it->second.MaybeCompact();
-    it = it->second.empty() ? partitions_.erase(it) : std::next(it);
-  }
-  if (renumbered) RebuildDeadlines();
 }
 
 void SessionOperator::RebuildDeadlines() {
@@ -361,32 +332,10 @@ arrow::Status SessionOperator::Restore(int32_t partition, const arrow::RecordBat
 }
 
 int64_t SessionOperator::DropPartitions(const std::vector<int32_t>& partitions, int64_t* shared) {
-  auto dropped_partition = [&](int32_t p) {
-    return std::find(partitions.begin(), partitions.end(), p) != partitions.end();
-  };
-  int64_t dropped = 0, shared_sessions = 0;
-  for (int32_t p : partitions) {
-    auto it = partitions_.find(p);
-    if (it == partitions_.end()) continue;
-    const Groups& groups = it->second;
-    for (uint32_t id = 0; id < groups.id_limit(); ++id) {
-      if (!groups.live(id)) continue;
-      const std::string_view key = groups.key(id);
-      bool elsewhere = false;
-      for (const auto& [other, g] : partitions_) {
-        if (!dropped_partition(other) && g.Find(key, KeyEncoder::Hash(key)) != Groups::kAbsent)
-          elsewhere = true;
-      }
-      for (const Session& s : groups.value(id)) {
-        pool_.Free(s.slot);
-        ++dropped;
-        shared_sessions += elsewhere;
-      }
-    }
-    partitions_.erase(it);
-  }
-  if (shared != nullptr) *shared = shared_sessions;
-  return dropped;
+  return DropPartitionState(&partitions_, partitions, shared, [&](const Sessions& sessions) {
+    for (const Session& s : sessions) pool_.Free(s.slot);
+    return static_cast<int64_t>(sessions.size());
+  });
 }
 
 size_t SessionOperator::state_bytes() const {

@@ -14,6 +14,7 @@
 #include "operator/operator.h"
 #include "state/key_encoder.h"
 #include "state/keyed_map.h"
+#include "state/partitioned_keys.h"
 #include "window/aggregation_plan.h"
 #include "window/result_rows.h"
 #include "window/slot_pool.h"
@@ -39,8 +40,9 @@ namespace sluice {
 // Not thread-safe: one operator per pipeline thread.
 class SessionOperator final : public Operator {
  public:
-  static arrow::Result<std::unique_ptr<SessionOperator>> Make(AggregationPlan plan);
-
+  // Made by MakeOperator (operators.h).
+  SessionOperator(AggregationPlan plan, KeyEncoder encoder,
+                  std::vector<std::unique_ptr<Accumulator>> accumulators);
   arrow::Status Process(const OperatorInput& input, std::vector<int32_t>* late_rows) override;
   arrow::Result<std::shared_ptr<arrow::RecordBatch>> AdvanceWatermark(Watermark watermark,
                                                                       int64_t processing_time) override;
@@ -81,9 +83,6 @@ class SessionOperator final : public Operator {
     bool operator>(const Deadline& other) const { return end > other.end; }
   };
 
-  SessionOperator(AggregationPlan plan, KeyEncoder encoder,
-                  std::vector<std::unique_ptr<Accumulator>> accumulators);
-
   int64_t End(const Session& s) const {
     const int64_t end = s.last + gap_;
     return max_duration_ > 0 ? std::min(end, s.start + max_duration_) : end;
@@ -96,15 +95,11 @@ class SessionOperator final : public Operator {
   // [t, t + gap) overlaps.
   bool OpenElsewhere(std::string_view key, uint64_t hash, int64_t t, int64_t threshold,
                      int32_t partition) const;
-  // Applies the updates collected in rows_/slots_ (before slots merge or are freed).
-  void Flush(const arrow::ArrayVector& values, const int64_t* event_times);
   void Push(int64_t end, uint32_t slot, int32_t partition, uint32_t id);
   // Adds the session of `deadline` (joined with what overlaps it in other partitions)
   // to `out` when it has closed at `watermark`; reschedules it when it has not. Stale
   // deadlines (the session merged or emitted since) are ignored.
   void CloseIfDue(const Deadline& deadline, int64_t watermark, ResultRows* out);
-  // Erases groups left without sessions and renumbers when worthwhile.
-  void Compact();
   void RebuildDeadlines();
   arrow::Result<std::shared_ptr<arrow::RecordBatch>> SnapshotPartition(int32_t partition,
                                                                        const Groups& groups) const;
@@ -115,7 +110,7 @@ class SessionOperator final : public Operator {
   SlotPool pool_;
   const int64_t gap_;
   const int64_t max_duration_;
-  std::map<int32_t, Groups> partitions_;
+  PartitionedKeys<Sessions> partitions_;
   std::priority_queue<Deadline, std::vector<Deadline>, std::greater<Deadline>> deadlines_;
   std::vector<uint32_t> freed_;  // slots of emitted sessions, freed after the results are built
   // Scratch reused across batches.

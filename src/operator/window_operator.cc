@@ -7,13 +7,6 @@
 
 namespace sluice {
 
-arrow::Result<std::unique_ptr<WindowOperator>> WindowOperator::Make(AggregationPlan plan) {
-  ARROW_ASSIGN_OR_RAISE(KeyEncoder encoder, MakeKeyEncoder(plan));
-  ARROW_ASSIGN_OR_RAISE(auto accumulators, MakeAccumulators(plan));
-  return std::unique_ptr<WindowOperator>(
-      new WindowOperator(std::move(plan), std::move(encoder), std::move(accumulators)));
-}
-
 WindowOperator::WindowOperator(AggregationPlan plan, KeyEncoder encoder,
                                std::vector<std::unique_ptr<Accumulator>> accumulators)
     : plan_(std::move(plan)),
@@ -27,9 +20,7 @@ arrow::Status WindowOperator::Process(const OperatorInput& input, std::vector<in
   if (n == 0) return arrow::Status::OK();
   const int64_t* event_times = input.event_times;
   const int64_t* thresholds = input.thresholds;
-  arrow::ArrayVector key_columns;
-  for (int c : plan_.group_columns) key_columns.push_back(batch.column(c));
-  ARROW_RETURN_NOT_OK(encoder_.Encode(key_columns, n, &keys_));
+  ARROW_RETURN_NOT_OK(EncodeGroupKeys(plan_, encoder_, batch, &keys_));
 
   rows_.clear();
   slots_.clear();
@@ -60,17 +51,13 @@ arrow::Status WindowOperator::Process(const OperatorInput& input, std::vector<in
 
   ARROW_ASSIGN_OR_RAISE(arrow::ArrayVector values,
                         plan_.EvaluateArguments(batch, input.processing_time, &expression_errors_));
-  auto& accumulators = state_.accumulators();
-  for (size_t c = 0; c < accumulators.size(); ++c) {
-    accumulators[c]->Update(values[c].get(), event_times, rows_.data(), slots_.data(),
-                            static_cast<int64_t>(rows_.size()));
-  }
   if (update_) {
     for (uint32_t slot : slots_) {
       if (slot >= dirty_.size()) dirty_.resize(std::max<size_t>(slot + 1, dirty_.size() * 2), 0);
       dirty_[slot] = 1;
     }
   }
+  state_.pool().Update(values, event_times, &rows_, &slots_);
   return arrow::Status::OK();
 }
 

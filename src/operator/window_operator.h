@@ -30,8 +30,9 @@ namespace sluice {
 // Not thread-safe: one operator per pipeline thread.
 class WindowOperator final : public Operator {
  public:
-  static arrow::Result<std::unique_ptr<WindowOperator>> Make(AggregationPlan plan);
-
+  // Made by MakeOperator (operators.h).
+  WindowOperator(AggregationPlan plan, KeyEncoder encoder,
+                 std::vector<std::unique_ptr<Accumulator>> accumulators);
   arrow::Status Process(const OperatorInput& input, std::vector<int32_t>* late_rows) override;
   arrow::Result<std::shared_ptr<arrow::RecordBatch>> AdvanceWatermark(Watermark watermark,
                                                                       int64_t processing_time) override;
@@ -53,9 +54,6 @@ class WindowOperator final : public Operator {
   const WindowState& state() const { return state_; }
 
  private:
-  WindowOperator(AggregationPlan plan, KeyEncoder encoder,
-                 std::vector<std::unique_ptr<Accumulator>> accumulators);
-
   bool Dirty(uint32_t slot) const { return slot < dirty_.size() && dirty_[slot]; }
   // Update mode: the groups of `window` with a partial that changed, each with its
   // partials merged (into a scratch slot when there are several); marks them clean.

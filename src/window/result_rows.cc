@@ -79,6 +79,13 @@ arrow::Result<std::shared_ptr<arrow::RecordBatch>> BuildResults(
   return arrow::RecordBatch::Make(plan.output_schema, n, std::move(output));
 }
 
+arrow::Status EncodeGroupKeys(const AggregationPlan& plan, const KeyEncoder& encoder,
+                              const arrow::RecordBatch& batch, KeyEncoder::EncodedKeys* keys) {
+  arrow::ArrayVector key_columns;
+  for (int c : plan.group_columns) key_columns.push_back(batch.column(c));
+  return encoder.Encode(key_columns, batch.num_rows(), keys);
+}
+
 arrow::Result<KeyEncoder> MakeKeyEncoder(const AggregationPlan& plan) {
   std::vector<std::shared_ptr<arrow::DataType>> key_types;
   for (size_t k = 0; k < plan.group_columns.size(); ++k) key_types.push_back(plan.key_type(k));

@@ -46,6 +46,10 @@ arrow::Result<std::shared_ptr<arrow::RecordBatch>> BuildResults(
     const std::vector<std::unique_ptr<Accumulator>>& accumulators, const ResultRows& rows,
     int64_t processing_time, int64_t* expression_errors);
 
+// The grouping keys of every row of `batch` (rows of the plan's input schema).
+arrow::Status EncodeGroupKeys(const AggregationPlan& plan, const KeyEncoder& encoder,
+                              const arrow::RecordBatch& batch, KeyEncoder::EncodedKeys* keys);
+
 // The encoder of `plan`'s grouping columns and one accumulator per aggregate call.
 arrow::Result<KeyEncoder> MakeKeyEncoder(const AggregationPlan& plan);
 arrow::Result<std::vector<std::unique_ptr<Accumulator>>> MakeAccumulators(const AggregationPlan& plan);

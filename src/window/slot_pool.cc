@@ -22,6 +22,17 @@ void SlotPool::Free(uint32_t slot) {
   --live_;
 }
 
+void SlotPool::Update(const arrow::ArrayVector& values, const int64_t* event_times,
+                      std::vector<int32_t>* rows, std::vector<uint32_t>* slots) {
+  if (rows->empty()) return;
+  for (size_t c = 0; c < accumulators_.size(); ++c) {
+    accumulators_[c]->Update(values[c].get(), event_times, rows->data(), slots->data(),
+                             static_cast<int64_t>(rows->size()));
+  }
+  rows->clear();
+  slots->clear();
+}
+
 arrow::FieldVector SlotPool::StateFields() const {
   arrow::FieldVector fields;
   for (size_t a = 0; a < accumulators_.size(); ++a) {

@@ -25,6 +25,10 @@ class SlotPool {
   uint32_t Allocate();
   // Returns `slot` to the pool (reset to the empty state).
   void Free(uint32_t slot);
+  // Folds row rows[k] of each call's `values` (null for count(*)) into slot slots[k] of
+  // every accumulator, then clears `rows` and `slots`.
+  void Update(const arrow::ArrayVector& values, const int64_t* event_times, std::vector<int32_t>* rows,
+              std::vector<uint32_t>* slots);
   // Folds slot `src` into `dst` in every accumulator.
   void Merge(uint32_t dst, uint32_t src) {
     for (auto& acc : accumulators_) acc->Merge(dst, src);
