@@ -298,6 +298,7 @@ arrow::Result<Plan> MakePlan(PipelineSpec spec) {
     }
     plan.watermark_delay = et.watermark_delay;
     plan.idle_timeout = et.idle_timeout;
+    plan.close_after_quiet = et.close_after_quiet;
   }
 
   // Each output owns its directory tree: no two outputs may write to one directory or
@@ -427,7 +428,10 @@ std::string Plan::Describe() const {
   if (event_time_column >= 0) {
     line("event time  " + row_schema->field(event_time_column)->name() + ", watermark " +
          FormatDuration(watermark_delay) +
-         (kafka ? ", partitions idle after " + FormatDuration(idle_timeout) : ""));
+         (kafka ? ", partitions idle after " + FormatDuration(idle_timeout) : "") +
+         (close_after_quiet.count() > 0
+              ? ", follows the clock after " + FormatDuration(close_after_quiet) + " of quiet"
+              : ""));
   }
   if (s3) line("storage     s3 " + s3->Describe());
   line(fmt::format(

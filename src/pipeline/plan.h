@@ -62,6 +62,7 @@ struct Plan {
   int event_time_column = -1;                 // in row_schema; -1 without event_time
   Duration watermark_delay{0};
   Duration idle_timeout{0};
+  Duration close_after_quiet{0};  // 0: off
   std::vector<OutputPlan> outputs;
   std::optional<SinkPlan> dead_letter;
   std::optional<SinkPlan> late;

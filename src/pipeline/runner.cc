@@ -544,8 +544,16 @@ arrow::Status Runner::RunTriggers(const std::atomic<bool>& stop) {
     }
     const int64_t mono = clock_->MonotonicMicros();
     NoteArrivals(raw, mono);
-    if (!raw.empty()) ARROW_RETURN_NOT_OK(ProcessBatch(raw));
-    if (MarkIdlePartitions(mono)) ARROW_RETURN_NOT_OK(EmitWindows(epoch_time_));
+    if (!raw.empty()) {
+      ARROW_RETURN_NOT_OK(ProcessBatch(raw));
+      if (tracker_) {
+        last_record_mono_ = mono;
+        quiet_base_ = tracker_->Current().value();
+        quiet_logged_ = false;
+      }
+    }
+    const bool idle = MarkIdlePartitions(mono);
+    if (idle | FollowClockWhenQuiet(mono)) ARROW_RETURN_NOT_OK(EmitWindows(epoch_time_));
     for (auto& output : outputs_) {
       if (output.sink) ARROW_RETURN_NOT_OK(output.sink->Tick());
     }

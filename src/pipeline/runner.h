@@ -182,6 +182,9 @@ class Runner final : private PartitionListener {
   // idle timeout as idle; true when one became idle (the watermark may move).
   void NoteArrivals(const RawBatch& raw, int64_t mono);
   bool MarkIdlePartitions(int64_t mono);
+  // event_time.close_after_quiet: once no record came for that long, raises the
+  // watermark to where the last record left it plus the time since; true when it moved.
+  bool FollowClockWhenQuiet(int64_t mono);
 
   // PartitionListener
   arrow::Status OnAssigned(const std::vector<AssignedPartition>& partitions) override;
@@ -257,6 +260,11 @@ class Runner final : private PartitionListener {
   std::vector<uint8_t> replayed_;                      // per record of the current batch
   int64_t emitted_watermark_ = kWatermarkMin.value();  // windows ending at or before it are emitted
   bool input_ended_ = false;                           // a drained input: every result is final
+  // close_after_quiet: when this process read its last record, and the pipeline
+  // watermark right after it (kWatermarkMin: no record yet).
+  int64_t last_record_mono_ = 0;
+  int64_t quiet_base_ = kWatermarkMin.value();
+  bool quiet_logged_ = false;
   bool warned_shared_groups_ = false;
   std::vector<Output> outputs_;
   // Triggers whose files are not all visible yet, oldest first.

@@ -29,6 +29,23 @@ void Runner::NoteArrivals(const RawBatch& raw, int64_t mono) {
   }
 }
 
+bool Runner::FollowClockWhenQuiet(int64_t mono) {
+  const int64_t quiet = plan_.close_after_quiet.count();
+  if (!tracker_ || quiet == 0 || quiet_base_ == kWatermarkMin.value()) return false;
+  const int64_t elapsed = mono - last_record_mono_;
+  if (elapsed < quiet) return false;
+  const int64_t target = quiet_base_ + elapsed;
+  if (target <= tracker_->Current().value()) return false;
+  if (!quiet_logged_) {
+    spdlog::info("no records for {}: the watermark follows the clock from {} (event_time.close_after_quiet)",
+                 FormatDuration(plan_.close_after_quiet), FormatTimestamp(quiet_base_));
+    quiet_logged_ = true;
+  }
+  tracker_->Raise(target);
+  epoch_dirty_ = true;  // the advance is in this epoch's checkpoint
+  return true;
+}
+
 bool Runner::MarkIdlePartitions(int64_t mono) {
   if (!tracker_) return false;
   bool changed = false;

@@ -77,6 +77,9 @@ struct EventTimeSpec {
   // A source partition without records for this long stops holding the pipeline
   // watermark back (until it has records again).
   Duration idle_timeout = std::chrono::seconds(30);
+  // Once no partition has delivered a record for this long, the watermark follows the
+  // wall clock from where the last record left it (0: off; docs/semantics.md).
+  Duration close_after_quiet{0};
   int line = 0;
 };
 

@@ -612,13 +612,20 @@ arrow::Result<PipelineSpec> Parse(const YAML::Node& root, const std::string& fil
   if (root["event_time"]) {
     const YAML::Node et = root["event_time"];
     ARROW_RETURN_NOT_OK(r.ExpectMap(et, "event_time"));
-    ARROW_RETURN_NOT_OK(r.CheckKeys(et, {"column", "watermark", "idle_timeout"}, "event_time"));
+    ARROW_RETURN_NOT_OK(
+        r.CheckKeys(et, {"column", "watermark", "idle_timeout", "close_after_quiet"}, "event_time"));
     EventTimeSpec e;
     e.line = Reader::Line(et);
     if (!et["column"]) return r.Error(et, "event_time needs a column, e.g. column: timestamp");
     ARROW_ASSIGN_OR_RAISE(e.column, r.String(et["column"], "event_time.column"));
     if (et["watermark"]) {
       ARROW_ASSIGN_OR_RAISE(e.watermark_delay, r.Dur(et["watermark"], "event_time.watermark"));
+    }
+    if (et["close_after_quiet"]) {
+      ARROW_ASSIGN_OR_RAISE(e.close_after_quiet,
+                            r.Dur(et["close_after_quiet"], "event_time.close_after_quiet"));
+      if (e.close_after_quiet.count() <= 0)
+        return r.Error(et["close_after_quiet"], "event_time.close_after_quiet must be positive");
     }
     if (et["idle_timeout"]) {
       ARROW_ASSIGN_OR_RAISE(e.idle_timeout, r.Dur(et["idle_timeout"], "event_time.idle_timeout"));

@@ -83,6 +83,8 @@ Watermark WatermarkTracker::Current() const {
   return Watermark(pipeline_);
 }
 
+void WatermarkTracker::Raise(int64_t watermark) { pipeline_ = std::max(Current().value(), watermark); }
+
 Watermark WatermarkTracker::PartitionWatermark(PartitionId partition) const {
   for (const auto& p : partitions_) {
     if (p.id == partition.value()) return Watermark(WatermarkOf(p));

@@ -53,6 +53,10 @@ class WatermarkTracker {
   // holds the pipeline watermark back. The pipeline watermark never moves back.
   void RemovePartition(PartitionId partition);
 
+  // Moves the pipeline watermark up to `watermark` (never down), whatever the partitions
+  // say (event_time.close_after_quiet). Records behind it are judged against it.
+  void Raise(int64_t watermark);
+
   // Ends the input: the pipeline watermark becomes kWatermarkMax.
   void Finish() { finished_ = true; }
 

@@ -41,6 +41,33 @@ def random_records(seed, count=600, keys=6):
     return out
 
 
+def pipeline(outputs, delay_seconds, out="out", extra=""):
+    """A pipeline over the records of input_lines() in input.ndjson: `outputs` (YAML
+    under `outputs:`, indented by four), a late output, `extra` top-level YAML."""
+    return f"""
+source: {{files: {{path: input.ndjson}}}}
+schema:
+  key: {{type: string, required: true}}
+  t: {{type: timestamp, required: true}}
+  v: double
+  i: int64
+event_time: {{column: t, watermark: {delay_seconds} seconds}}
+outputs:
+{outputs}late:
+  parquet: {{path: "{out}/late"}}
+{extra}"""
+
+
+def session_output(gap_seconds, out="out", max_seconds=0):
+    bound = f", max_duration: {max_seconds} seconds" if max_seconds else ""
+    return f"""  sessions:
+    window: {{session: {gap_seconds} seconds{bound}}}
+    group_by: [key]
+    aggregates: {{n: count(*), total: sum(v), lo: min(v), hi: max(v)}}
+    parquet: {{path: "{out}/sessions"}}
+"""
+
+
 def input_lines(records):
     """The NDJSON line of each record."""
     return [json.dumps({"key": key, "t": iso(t), "v": value, "i": i}) for i, (t, key, value) in enumerate(records)]

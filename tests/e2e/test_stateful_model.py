@@ -21,30 +21,13 @@ def run(sluice_bin, tmp_path, pipeline, records, batch_size):
     assert result.returncode == 0, result.stderr
 
 
-SESSIONS = """
-source: {{files: {{path: input.ndjson}}}}
-schema:
-  key: {{type: string, required: true}}
-  t: {{type: timestamp, required: true}}
-  v: double
-  i: int64
-event_time: {{column: t, watermark: {delay} seconds}}
-outputs:
-  sessions:
-    window: {{session: {gap} seconds{max}}}
-    group_by: [key]
-    aggregates: {{n: count(*), total: sum(v), lo: min(v), hi: max(v)}}
-    parquet: {{path: "@OUT@/sessions"}}
-late:
-  parquet: {{path: "@OUT@/late"}}
-"""
 
 
 @pytest.mark.parametrize("batch_size", BATCH_SIZES)
 @pytest.mark.parametrize("seed,gap,delay,max_duration", [(1, 30, 20, 0), (2, 15, 0, 0), (3, 45, 60, 120)])
 def test_sessions_match_the_model(sluice_bin, tmp_path, batch_size, seed, gap, delay, max_duration):
     records = random_records(seed)
-    pipeline = SESSIONS.format(delay=delay, gap=gap, max=f", max_duration: {max_duration} seconds" if max_duration else "")
+    pipeline = model.pipeline(model.session_output(gap, "@OUT@", max_duration), delay, "@OUT@")
     run(sluice_bin, tmp_path, pipeline, records, batch_size)
     expected, late = model.sessions(records, gap * SECOND, delay * SECOND, max_duration * SECOND)
     actual = read(tmp_path / "out" / "sessions", ["window_start", "window_end", "key", "n", "total", "lo", "hi"])
@@ -57,20 +40,12 @@ def test_sessions_match_the_model(sluice_bin, tmp_path, batch_size, seed, gap, d
     assert any(r["n"] > 3 for r in expected), "the input must make sessions of several records"
 
 
-RUNNING = """
-source: {files: {path: input.ndjson}}
-schema:
-  key: {type: string, required: true}
-  t: {type: timestamp, required: true}
-  v: double
-  i: int64
-event_time: {column: t, watermark: @DELAY@ seconds}
-outputs:
-  totals:
+def running_output(timeout):
+    return f"""  totals:
     group_by: [key]
-    @TIMEOUT@
-    aggregates: {n: count(*), total: sum(v), lo: min(v), hi: max(v)}
-    parquet: {path: "@OUT@/totals"}
+    {timeout}
+    aggregates: {{n: count(*), total: sum(v), lo: min(v), hi: max(v)}}
+    parquet: {{path: "@OUT@/totals"}}
 """
 
 
@@ -79,8 +54,7 @@ outputs:
 def test_running_aggregates_match_the_model(sluice_bin, tmp_path, batch_size, seed, after, delay):
     records = random_records(seed)
     timeout = f"timeout: {{after: {after} seconds, by: event_time}}" if after else ""
-    run(sluice_bin, tmp_path, RUNNING.replace("@DELAY@", str(delay)).replace("@TIMEOUT@", timeout), records,
-        batch_size)
+    run(sluice_bin, tmp_path, model.pipeline(running_output(timeout), delay, "@OUT@"), records, batch_size)
     expected = model.running(records, after * SECOND, delay * SECOND)
     got = sorted(read(tmp_path / "out" / "totals", ["key", "n", "total", "lo", "hi"]))
     assert got == sorted((r["key"], r["n"], r["total"], r["lo"], r["hi"]) for r in expected)

@@ -14,25 +14,9 @@ import stateful_model as model
 
 SECOND = model.SECOND
 
-SESSIONS = """
-source: {files: {path: input.ndjson}}
-schema:
-  key: {type: string, required: true}
-  t: {type: timestamp, required: true}
-  v: double
-  i: int64
-event_time: {column: t, watermark: 20 seconds}
-trigger: {interval: 1 second, batch_size: 250, max_records: 1500}
-outputs:
-  sessions:
-    window: {session: 30 seconds}
-    group_by: [key]
-    aggregates: {n: count(*), total: sum(v), lo: min(v), hi: max(v)}
-    parquet: {path: out/sessions}
-late:
-  parquet: {path: out/late}
-checkpoint: {path: out/_checkpoint}
-"""
+SESSIONS = model.pipeline(model.session_output(30), 20,
+                          extra="trigger: {interval: 1 second, batch_size: 250, max_records: 1500}\n"
+                                "checkpoint: {path: out/_checkpoint}\n")
 
 
 def interrupted_runs(sluice_bin, tmp_path, pipeline, records, stops, seed, how):
@@ -78,12 +62,7 @@ def test_sessions_survive_sigterm(sluice_bin, tmp_path):
     assert_sessions_match(tmp_path, records, 30, 20)
 
 
-RUNNING = SESSIONS.replace("""  sessions:
-    window: {session: 30 seconds}
-    group_by: [key]
-    aggregates: {n: count(*), total: sum(v), lo: min(v), hi: max(v)}
-    parquet: {path: out/sessions}
-""", """  totals:
+RUNNING = SESSIONS.replace(model.session_output(30), """  totals:
     group_by: [key]
     timeout: {after: 40 seconds, by: event_time}
     aggregates: {n: count(*), total: sum(v), lo: min(v), hi: max(v)}
