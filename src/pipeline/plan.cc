@@ -12,6 +12,7 @@
 #include "expr/evaluator.h"
 #include "expr/parser.h"
 #include "io/storage.h"
+#include "sink/console_sink.h"
 
 namespace sluice {
 namespace {
@@ -455,10 +456,7 @@ std::string Plan::Describe() const {
     }
     if (o.filter) line("  filter " + o.filter->text);
     if (o.parquet) line("  -> " + sink(*o.parquet));
-    if (o.console) {
-      line(fmt::format("  -> console ({} rows a trigger{})", o.console->rows,
-                       o.console->truncate ? ", cells truncated" : ""));
-    }
+    if (o.console) line("  -> " + DescribeConsole({o.console->rows, o.console->truncate}));
   }
   line(dead_letter ? "dead letter -> " + sink(*dead_letter)
                    : "dead letter (none: rejected records are only counted and logged; add 'dead_letter:')");

@@ -39,9 +39,11 @@ arrow::Result<int64_t> ConsoleSink::CompleteFiles() {
   return batch;
 }
 
-std::string ConsoleSink::Describe() const {
-  return fmt::format("console ({} rows a trigger{})", options_.rows,
-                     options_.truncate ? ", cells truncated" : "");
+std::string DescribeConsole(const ConsoleSinkOptions& options) {
+  return fmt::format("console ({} rows a trigger{})", options.rows,
+                     options.truncate ? ", cells truncated" : "");
 }
+
+std::string ConsoleSink::Describe() const { return DescribeConsole(options_); }
 
 }  // namespace sluice

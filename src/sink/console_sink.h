@@ -18,6 +18,9 @@ struct ConsoleSinkOptions {
   bool truncate = true;  // cells cut to 20 characters, as Spark's console sink does
 };
 
+// "console (20 rows a trigger, cells truncated)": a console sink in plans and logs.
+std::string DescribeConsole(const ConsoleSinkOptions& options);
+
 // Prints each trigger's rows as a table under a "Batch: N" header, like Spark's console
 // sink: the rows written during a trigger are shown when it ends (CompleteFiles), at
 // most `rows` of them. For watching a pipeline, not for keeping data: a trigger replayed
